@@ -1,0 +1,39 @@
+/**
+ * The wall clock the agent runs on in production. Two things set it apart from bare timers:
+ * delays above Node's limit (2^31 − 1 ms, about 24.8 days) are chained rather than firing at once,
+ * and timers are unref'd, so a background license refresh never holds a process open by itself.
+ * An infinite delay means "never" and arms nothing.
+ */
+import type { AgentClock } from './options.js';
+
+/** The longest delay Node's `setTimeout` honours. */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+interface LongTimer {
+  handle: NodeJS.Timeout | undefined;
+}
+
+export function createWallClock(): AgentClock {
+  function arm(timer: LongTimer, callback: () => void, dueAt: number): void {
+    const remaining = dueAt - Date.now();
+    const step = Math.min(Math.max(remaining, 0), MAX_TIMER_DELAY_MS);
+    timer.handle = setTimeout(() => {
+      if (dueAt - Date.now() > 0 && remaining > MAX_TIMER_DELAY_MS) arm(timer, callback, dueAt);
+      else callback();
+    }, step);
+    timer.handle.unref();
+  }
+
+  return {
+    now: () => Date.now(),
+    setTimeout(callback, delayMs) {
+      const timer: LongTimer = { handle: undefined };
+      if (Number.isFinite(delayMs)) arm(timer, callback, Date.now() + Math.max(0, delayMs));
+      return timer;
+    },
+    clearTimeout(timer) {
+      const handle = (timer as LongTimer | undefined)?.handle;
+      if (handle !== undefined) clearTimeout(handle);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * softclient4es-license: keeps a SoftClient4ES server's license fresh and sends optional,
+ * anonymous usage telemetry with each refresh. Named exports only.
+ */
+export { createLicenseAgent, LicenseAgent } from './agent.js';
+export type { AgentStatus, RefreshResult, RefreshState, LicenseAgentEvents } from './agent.js';
+export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
+export type { ApiKeyClientOptions, FetchJwtOptions } from './net/api-key-client.js';
+export { loadConfig, ENVIRONMENT_VARIABLES, DEFAULT_SERVER_URL } from './options.js';
+export type { LicenseAgentOptions, RefreshOptions, TelemetryOptions, AgentClock } from './options.js';
+export {
+  LicenseError,
+  LicenseConfigError,
+  LicenseNetworkError,
+  LicenseHttpError,
+  LicenseResponseError,
+  LicenseVerificationError,
+  LicenseStateDirError,
+  isLicenseError,
+} from './errors.js';
+export type { LicenseErrorCode } from './errors.js';
+export { COMMUNITY_QUOTAS, QUOTA_NAMES, TIERS } from './license/claims.js';
+export type { LicenseClaims, Quotas, QuotaName, Tier, VerifiedLicense } from './license/claims.js';
+export { COMMUNITY_LICENSE } from './license/effective.js';
+export type { EffectiveLicense, GraceStage } from './license/effective.js';
+export { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
+export type { UsageCounters, UsageSnapshot } from './telemetry/counters.js';
+export type { TokenRequestBody, RefreshRequestBody } from './telemetry/body.js';

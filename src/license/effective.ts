@@ -1,0 +1,64 @@
+/**
+ * The effective license: what the server may do right now. Built once per change, frozen, and
+ * handed out as is by `agent.license()`, so that reading it costs a property access, not a parse.
+ */
+import { COMMUNITY_QUOTAS, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
+
+export type GraceStage = 'none' | 'early' | 'mid';
+
+export interface EffectiveLicense {
+  readonly tier: Tier;
+  readonly features: readonly string[];
+  readonly quotas: Quotas;
+  readonly trial: boolean;
+  readonly platform: string | null;
+  /** ISO 8601 expiry of the license in force, or `null` when it never expires (or is Community). */
+  readonly expiresAt: string | null;
+  /** True when a paid license has lapsed and the server runs as Community. */
+  readonly degraded: boolean;
+  readonly grace: GraceStage;
+  /** The license id behind this, or `null` for plain Community. */
+  readonly licenseId: string | null;
+}
+
+export const COMMUNITY_LICENSE: EffectiveLicense = Object.freeze({
+  tier: 'Community',
+  features: Object.freeze([]) as readonly string[],
+  quotas: COMMUNITY_QUOTAS,
+  trial: false,
+  platform: null,
+  expiresAt: null,
+  degraded: false,
+  grace: 'none',
+  licenseId: null,
+});
+
+/** The effective license of a verified license at `now`: its own terms, or Community once expired. */
+export function effectiveLicense(license: VerifiedLicense | undefined, now: number): EffectiveLicense {
+  if (!license) return COMMUNITY_LICENSE;
+  const { claims } = license;
+  const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000).toISOString();
+  if (claims.exp !== undefined && claims.exp * 1000 <= now) {
+    return Object.freeze({ ...COMMUNITY_LICENSE, degraded: true, expiresAt, licenseId: claims.sub });
+  }
+  return Object.freeze({
+    tier: claims.tier,
+    features: claims.features,
+    quotas: claims.quotas,
+    trial: claims.trial,
+    platform: claims.platform ?? null,
+    expiresAt,
+    degraded: false,
+    grace: 'none',
+    licenseId: claims.sub,
+  });
+}
+
+/** A set for `hasFeature()`: built with the license, so that each call is one hash lookup. */
+export function featureSet(license: EffectiveLicense): ReadonlySet<string> {
+  return new Set(license.features);
+}
+
+export function quotaOf(license: EffectiveLicense, name: QuotaName): number | null {
+  return license.quotas[name];
+}

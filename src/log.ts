@@ -1,0 +1,37 @@
+/**
+ * The agent's logger: a child of the server's pino logger (or pino on stderr), tagged with
+ * `component: 'softclient4es-license'`, with every field that could hold a secret redacted as a
+ * second line of defence. The first is never to pass a secret to a log call at all.
+ */
+import pino, { type Logger } from 'pino';
+
+/** Paths pino censors in every record the agent writes. */
+export const REDACTED_PATHS = [
+  'apiKey',
+  'licenseKey',
+  'jwt',
+  'token',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  '*.apiKey',
+  '*.licenseKey',
+  '*.jwt',
+  '*.token',
+  '*.authorization',
+];
+
+export function createAgentLogger(logger: Logger | undefined): Logger {
+  const base = logger ?? pino({ name: 'softclient4es-license' }, pino.destination(2));
+  return base.child({ component: 'softclient4es-license' }, { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+}
+
+/** An error as a log field: its code, message and HTTP status, never its stack or raw cause. */
+export function errorFields(error: unknown): { code?: string; message: string; status?: number } {
+  const { code, status, message } = (error ?? {}) as { code?: unknown; status?: unknown; message?: unknown };
+  return {
+    ...(typeof code === 'string' ? { code } : {}),
+    message: typeof message === 'string' ? message : String(error),
+    ...(typeof status === 'number' ? { status } : {}),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * API-key mode's endpoint: `POST {serverUrl}/v1/license/token` with `Authorization: ApiKey <key>`.
+ */
+import { createHttpClient, type HttpClient, type HttpTimeouts } from './http.js';
+import { readJwtAnswer } from './license-answer.js';
+import type { TokenRequestBody } from '../telemetry/body.js';
+
+export const TOKEN_PATH = '/v1/license/token';
+
+export interface ApiKeyClientOptions extends Partial<HttpTimeouts> {
+  /** Base URL of the license server, e.g. `https://license.softclient4es.com`. */
+  readonly serverUrl: string;
+  /** An HTTP client to share; one is created (with the timeouts above) when absent. */
+  readonly http?: HttpClient | undefined;
+  /** Now, for `Retry-After` dates. Default `Date.now`. */
+  readonly now?: (() => number) | undefined;
+}
+
+export interface FetchJwtOptions {
+  /** The body to send; default `{}`. The agent sends instance id, version, uptime and telemetry. */
+  readonly body?: TokenRequestBody | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Fetches license JWTs with an API key. The token it returns is not verified yet: the caller
+ * verifies it against the trusted keys before adopting it.
+ *
+ * @example
+ * const client = new ApiKeyClient({ serverUrl: 'https://license.softclient4es.com' });
+ * const jwt = await client.fetchJwt(process.env.SOFTCLIENT4ES_API_KEY!);
+ */
+export class ApiKeyClient {
+  readonly url: string;
+  readonly #http: HttpClient;
+  readonly #now: () => number;
+
+  constructor(options: ApiKeyClientOptions) {
+    this.url = `${options.serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
+    this.#http = options.http ?? createHttpClient({
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      readTimeoutMs: options.readTimeoutMs ?? 10_000,
+    });
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Asks the license server for the JWT this API key buys. Throws a `LicenseError` on failure. */
+  async fetchJwt(apiKey: string, options: FetchJwtOptions = {}): Promise<string> {
+    const answer = await this.#http.postJson({
+      url: this.url,
+      authorization: `ApiKey ${apiKey}`,
+      body: options.body ?? {},
+      signal: options.signal,
+    });
+    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now() }) as string;
+  }
+
+  /** Releases the client's sockets. */
+  close(): Promise<void> {
+    return this.#http.close();
+  }
+}

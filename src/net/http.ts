@@ -1,0 +1,139 @@
+/**
+ * The one HTTP call the agent makes: a JSON `POST` with an `Authorization` header, through a
+ * dispatcher of the agent's own (never a global one), with connect and read timeouts, redirects
+ * left unfollowed, and the answer's body capped while it is read. Every failure is reduced to a
+ * `LicenseNetworkError` naming its cause; the header never appears in an error or a log.
+ *
+ * undici is imported lazily: an agent that never touches the network (static JWT without
+ * `refresh_url`, Community) does not pay for loading it at start-up.
+ */
+import type { Dispatcher } from 'undici';
+import { LicenseNetworkError } from '../errors.js';
+
+/** Largest response body accepted; a license answer is a few hundred bytes. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface HttpTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+}
+
+export interface JsonPostRequest {
+  readonly url: string;
+  readonly authorization: string;
+  readonly body: unknown;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+}
+
+/** A small HTTP client bound to one dispatcher; `close()` releases its sockets. */
+export interface HttpClient {
+  postJson(request: JsonPostRequest): Promise<HttpAnswer>;
+  close(): Promise<void>;
+}
+
+const CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'read timeout (no answer)',
+  UND_ERR_BODY_TIMEOUT: 'read timeout (body too slow)',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+  UND_ERR_ABORTED: 'request aborted',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: `response body over ${MAX_RESPONSE_BYTES} bytes`,
+  ABORT_ERR: 'request aborted',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: certificate not trusted',
+  CERT_HAS_EXPIRED: 'TLS: certificate expired',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not match the host',
+};
+
+/** The most specific error code in an error and its causes (undici nests system errors). */
+export function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  let found: string | undefined;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') found = code;
+    if ((current as { name?: unknown }).name === 'AbortError') found = found ?? 'ABORT_ERR';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return found;
+}
+
+/** Reduces any failure of the exchange to a secret-free `LicenseNetworkError`. */
+export function toNetworkError(error: unknown, url: string): LicenseNetworkError {
+  const code = errorCode(error);
+  const cause = (code && CAUSES[code]) ?? code ?? 'request failed';
+  return new LicenseNetworkError(`license server ${new URL(url).origin} unreachable: ${cause}`, { cause: error });
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      // Stop reading at once: a hostile or broken server must not make us buffer without bound.
+      body.destroy();
+      const error = new Error('response body too large') as Error & { code: string };
+      error.code = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
+      throw error;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Creates a client with its own undici dispatcher and the given timeouts. */
+export function createHttpClient(timeouts: HttpTimeouts): HttpClient {
+  let dispatcher: Promise<{ request: typeof import('undici').request; agent: Dispatcher }> | undefined;
+
+  function load() {
+    dispatcher ??= import('undici').then(({ Agent, request }) => ({
+      request,
+      agent: new Agent({
+        connect: { timeout: timeouts.connectTimeoutMs },
+        headersTimeout: timeouts.readTimeoutMs,
+        bodyTimeout: timeouts.readTimeoutMs,
+      }),
+    }));
+    return dispatcher;
+  }
+
+  return {
+    async postJson({ url, authorization, body, signal }) {
+      const { request, agent } = await load();
+      try {
+        const response = await request(url, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify(body),
+          signal,
+        });
+        const text = await readCapped(response.body, MAX_RESPONSE_BYTES);
+        return { status: response.statusCode, headers: response.headers, text };
+      } catch (error) {
+        throw toNetworkError(error, url);
+      }
+    },
+    async close() {
+      if (!dispatcher) return;
+      const { agent } = await dispatcher;
+      await agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Reads a license server's answer: `200 { "jwt": "<token>" }`, or `204` (no change) where the
+ * endpoint allows it. Anything else becomes a typed error: `LicenseHttpError` for a status that is
+ * not a success (with the server's message and its `Retry-After`), `LicenseResponseError` for a
+ * `200` whose body is not what the contract says.
+ */
+import { LicenseHttpError, LicenseResponseError } from '../errors.js';
+import type { HttpAnswer } from './http.js';
+
+/** Longest server message quoted in an error; the rest is cut. */
+const MAX_MESSAGE_LENGTH = 200;
+
+function header(answer: HttpAnswer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `Retry-After` in milliseconds from now, as seconds or an HTTP date, or `undefined`. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The server's own words about a failure, from `{ "error" | "message" }` or the plain body. */
+function serverMessage(answer: HttpAnswer): string {
+  let message = answer.text;
+  try {
+    const parsed = JSON.parse(answer.text) as { error?: unknown; message?: unknown };
+    const said = parsed.error ?? parsed.message;
+    if (typeof said === 'string') message = said;
+  } catch {
+    // Not JSON: quote the text as it is.
+  }
+  // Keep only printable characters so that a hostile body cannot forge log lines.
+  const clean = message.replace(/[^\x20-\x7e]/g, ' ').trim();
+  return clean.length > MAX_MESSAGE_LENGTH ? `${clean.slice(0, MAX_MESSAGE_LENGTH)}…` : clean;
+}
+
+/**
+ * The JWT in a license server's answer, or `undefined` for a `204` where `allowNoContent` is set.
+ * `now` dates a `Retry-After` given as an HTTP date.
+ */
+export function readJwtAnswer(answer: HttpAnswer, options: { allowNoContent: boolean; now: number }): string | undefined {
+  if (answer.status === 204 && options.allowNoContent) return undefined;
+  if (answer.status !== 200) {
+    const said = serverMessage(answer);
+    const retryAfterMs = parseRetryAfter(header(answer, 'retry-after'), options.now);
+    return fail(answer.status, said, retryAfterMs);
+  }
+  const contentType = header(answer, 'content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType.trim())) {
+    throw new LicenseResponseError(`license server answered 200 with content type "${contentType || 'none'}", not JSON`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.text);
+  } catch (error) {
+    const what = answer.text.trim().length === 0 ? 'an empty body' : 'a body that is not JSON';
+    throw new LicenseResponseError(`license server answered 200 with ${what}`, { cause: error });
+  }
+  const jwt = (body as { jwt?: unknown } | null)?.jwt;
+  if (typeof jwt !== 'string' || jwt.length === 0) {
+    throw new LicenseResponseError('license server answered 200 without a "jwt" string');
+  }
+  return jwt;
+}
+
+function fail(status: number, said: string, retryAfterMs: number | undefined): never {
+  const suffix = said ? `: ${said}` : '';
+  const what = status === 401 || status === 403 ? 'rejected the request' : 'answered';
+  throw new LicenseHttpError(status, `license server ${what} with HTTP ${status}${suffix}`, { retryAfterMs });
+}

@@ -1,0 +1,264 @@
+/**
+ * The agent's options: their defaults, their environment forms (`loadConfig(env)`), and their
+ * validation into a frozen config. Validation is eager: bad configuration throws at once, with an
+ * error naming the option, rather than surfacing hours later at the first refresh.
+ */
+import type { JSONWebKeySet } from 'jose';
+import type { Logger } from 'pino';
+import { parseDuration } from './duration.js';
+import { LicenseConfigError } from './errors.js';
+import { endpointProblem } from './net/url-policy.js';
+
+export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
+export const DEFAULT_REFRESH_INTERVAL_MS = 24 * 3_600_000;
+export const DEFAULT_JITTER = 0.05;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+
+/** Time as the agent sees it: the wall clock in production, a simulated one in tests. */
+export interface AgentClock {
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface RefreshOptions {
+  /** Scheduled refreshes on or off. Default `true`. */
+  readonly enabled?: boolean | undefined;
+  /** Regular refresh interval: `'24h'`, `'90s'` or milliseconds. Default `'24h'`. */
+  readonly interval?: string | number | undefined;
+  /** Fraction of the interval by which each regular refresh may come early. Default `0.05`. */
+  readonly jitter?: number | undefined;
+}
+
+export interface TelemetryOptions {
+  /** Usage counters in refresh bodies. Default `true`; the environment can only turn it off. */
+  readonly enabled?: boolean | undefined;
+}
+
+/** Options of {@link createLicenseAgent}. Every one but `version` is optional. */
+export interface LicenseAgentOptions {
+  /** The embedding server's version, sent in refresh bodies. */
+  readonly version: string;
+  /** API-key mode: the key the license server knows this customer by. */
+  readonly apiKey?: string | undefined;
+  /** Static-JWT mode: the license JWT itself. */
+  readonly licenseKey?: string | undefined;
+  /** Base URL of the API-key endpoint. Default `https://license.softclient4es.com`. */
+  readonly serverUrl?: string | undefined;
+  readonly refresh?: RefreshOptions | undefined;
+  readonly telemetry?: TelemetryOptions | undefined;
+  /** Where the instance id and the license cache live. Default `~/.softclient4es`. */
+  readonly stateDir?: string | undefined;
+  /** The JWKS of keys allowed to sign licenses. Default: the keys shipped with the package. */
+  readonly trustedKeys?: JSONWebKeySet | undefined;
+  /** A pino logger; the agent logs through a child of it. Default: pino on stderr. */
+  readonly logger?: Logger | undefined;
+  /** Time to establish a connection to the license server. Default `'10s'`. */
+  readonly connectTimeout?: string | number | undefined;
+  /** Time to wait for the server's answer (headers, then each body chunk). Default `'10s'`. */
+  readonly readTimeout?: string | number | undefined;
+  /** The environment read for defaults and telemetry opt-outs. Default `process.env`. */
+  readonly env?: Record<string, string | undefined> | undefined;
+  /** Time source; tests pass a simulated clock. Default: the wall clock. */
+  readonly clock?: AgentClock | undefined;
+  /** Random numbers in [0, 1) for jitter; tests pass a fixed one. Default `Math.random`. */
+  readonly random?: (() => number) | undefined;
+}
+
+/** The validated, frozen form of {@link LicenseAgentOptions}. */
+export interface AgentConfig {
+  readonly version: string;
+  readonly apiKey: string | undefined;
+  readonly licenseKey: string | undefined;
+  readonly serverUrl: string;
+  readonly refresh: { readonly enabled: boolean; readonly intervalMs: number; readonly jitter: number };
+  readonly telemetryEnabled: boolean;
+  readonly stateDir: string | undefined;
+  readonly trustedKeys: JSONWebKeySet | undefined;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+}
+
+const TOP_LEVEL_OPTIONS = new Set([
+  'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
+  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random',
+]);
+const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
+const TELEMETRY_OPTIONS = new Set(['enabled']);
+
+function rejectUnknown(value: object, known: Set<string>, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new LicenseConfigError(`${prefix}${key}`, 'is not a known option');
+  }
+}
+
+function objectOption(value: unknown, name: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LicenseConfigError(name, 'must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function durationOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = typeof value === 'string' || typeof value === 'number' ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    throw new LicenseConfigError(name, `${JSON.stringify(value)} is not a duration (use e.g. '24h', '90s', '500ms' or milliseconds)`);
+  }
+  return ms;
+}
+
+function stringOption(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim().length === 0) throw new LicenseConfigError(name, 'must be a non-empty string');
+  return value.trim();
+}
+
+function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new LicenseConfigError(name, 'must be true or false');
+  return value;
+}
+
+/** True when the environment turns telemetry off, whatever the options say. */
+export function telemetryOptedOut(env: Record<string, string | undefined>): boolean {
+  const off = (v: string | undefined) => v !== undefined && ['false', '0', 'no', 'off'].includes(v.trim().toLowerCase());
+  const on = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.trim().toLowerCase());
+  return off(env['SOFTCLIENT4ES_TELEMETRY_ENABLED']) || off(env['SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED']) || on(env['DO_NOT_TRACK']);
+}
+
+/** Validates options (already merged with the environment) into a frozen config. */
+export function resolveConfig(options: LicenseAgentOptions, env: Record<string, string | undefined>): AgentConfig {
+  rejectUnknown(objectOption(options, 'options'), TOP_LEVEL_OPTIONS, '');
+  const refresh = objectOption(options.refresh, 'refresh');
+  const telemetry = objectOption(options.telemetry, 'telemetry');
+  rejectUnknown(refresh, REFRESH_OPTIONS, 'refresh.');
+  rejectUnknown(telemetry, TELEMETRY_OPTIONS, 'telemetry.');
+
+  const version = stringOption(options.version, 'version');
+  if (version === undefined) throw new LicenseConfigError('version', "is required (the embedding server's version)");
+
+  const intervalMs = durationOption(refresh['interval'], 'refresh.interval', DEFAULT_REFRESH_INTERVAL_MS);
+  if (intervalMs <= 0) throw new LicenseConfigError('refresh.interval', 'must be longer than zero');
+  const jitter = refresh['jitter'] ?? DEFAULT_JITTER;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
+    throw new LicenseConfigError('refresh.jitter', 'must be a number from 0 (inclusive) to 1 (exclusive)');
+  }
+
+  const serverUrl = stringOption(options.serverUrl, 'serverUrl') ?? DEFAULT_SERVER_URL;
+  const urlProblem = endpointProblem(serverUrl);
+  if (urlProblem) throw new LicenseConfigError('serverUrl', urlProblem);
+
+  const trustedKeys = options.trustedKeys;
+  if (trustedKeys !== undefined && (typeof trustedKeys !== 'object' || !Array.isArray(trustedKeys?.keys))) {
+    throw new LicenseConfigError('trustedKeys', 'must be a JWKS object ({ keys: [...] })');
+  }
+
+  return Object.freeze({
+    version,
+    apiKey: stringOption(options.apiKey, 'apiKey'),
+    licenseKey: stringOption(options.licenseKey, 'licenseKey'),
+    serverUrl: serverUrl.replace(/\/+$/, ''),
+    refresh: Object.freeze({
+      enabled: booleanOption(refresh['enabled'], 'refresh.enabled', true),
+      intervalMs,
+      jitter,
+    }),
+    telemetryEnabled: booleanOption(telemetry['enabled'], 'telemetry.enabled', true) && !telemetryOptedOut(env),
+    stateDir: stringOption(options.stateDir, 'stateDir'),
+    trustedKeys,
+    connectTimeoutMs: durationOption(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS),
+    readTimeoutMs: durationOption(options.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT_MS),
+  });
+}
+
+/** The environment variables {@link loadConfig} reads, and the option each one sets. */
+export const ENVIRONMENT_VARIABLES = Object.freeze({
+  SOFTCLIENT4ES_API_KEY: 'apiKey',
+  SOFTCLIENT4ES_LICENSE_KEY: 'licenseKey',
+  SOFTCLIENT4ES_HOME: 'stateDir',
+  SOFTCLIENT4ES_LICENSE_SERVER_URL: 'serverUrl',
+  SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'refresh.enabled',
+  SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'refresh.interval',
+  SOFTCLIENT4ES_LICENSE_REFRESH_JITTER: 'refresh.jitter',
+  SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED: 'telemetry.enabled',
+  SOFTCLIENT4ES_TELEMETRY_ENABLED: 'telemetry.enabled',
+  DO_NOT_TRACK: 'telemetry.enabled (1 turns it off)',
+  SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: 'connectTimeout',
+  SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: 'readTimeout',
+} as const);
+
+function envBoolean(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new LicenseConfigError(name, `${JSON.stringify(env[name])} is not a boolean (use true or false)`);
+}
+
+function envString(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+function envDuration(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = envString(env, name);
+  if (raw !== undefined && parseDuration(raw) === undefined) {
+    throw new LicenseConfigError(name, `${JSON.stringify(raw)} is not a duration (use e.g. '24h' or '90s')`);
+  }
+  return raw;
+}
+
+function envNumber(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = envString(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new LicenseConfigError(name, `${JSON.stringify(raw)} is not a number`);
+  return value;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Reads the agent's options from environment variables (see {@link ENVIRONMENT_VARIABLES}).
+ * Returns only what is set, so it can sit under explicit options: `{ ...loadConfig(env), ...mine }`.
+ * The trusted keys are deliberately not settable here: a license that anyone can sign is no license.
+ *
+ * @example
+ * const agent = createLicenseAgent({ ...loadConfig(process.env), version: '1.2.3' });
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Partial<LicenseAgentOptions> {
+  const refresh = withoutUndefined({
+    enabled: envBoolean(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED'),
+    interval: envDuration(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL'),
+    jitter: envNumber(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_JITTER'),
+  });
+  const telemetryEnabled = envBoolean(env, 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED') ?? envBoolean(env, 'SOFTCLIENT4ES_TELEMETRY_ENABLED');
+  const optedOut = telemetryOptedOut(env);
+  return withoutUndefined({
+    apiKey: envString(env, 'SOFTCLIENT4ES_API_KEY'),
+    licenseKey: envString(env, 'SOFTCLIENT4ES_LICENSE_KEY'),
+    stateDir: envString(env, 'SOFTCLIENT4ES_HOME'),
+    serverUrl: envString(env, 'SOFTCLIENT4ES_LICENSE_SERVER_URL'),
+    refresh: Object.keys(refresh).length > 0 ? refresh : undefined,
+    telemetry: optedOut ? { enabled: false } : telemetryEnabled === undefined ? undefined : { enabled: telemetryEnabled },
+    connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),
+    readTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_READ_TIMEOUT'),
+  });
+}
+
+/** Explicit options over environment ones, one level deep for `refresh` and `telemetry`. */
+export function mergeOptions(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): LicenseAgentOptions {
+  const merged = { ...fromEnv, ...withoutUndefined(explicit) } as LicenseAgentOptions;
+  const refresh = { ...fromEnv.refresh, ...withoutUndefined(explicit.refresh ?? {}) };
+  const telemetry = { ...fromEnv.telemetry, ...withoutUndefined(explicit.telemetry ?? {}) };
+  return {
+    ...merged,
+    ...(Object.keys(refresh).length > 0 ? { refresh } : {}),
+    ...(Object.keys(telemetry).length > 0 ? { telemetry } : {}),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The effects the statechart invokes around a refresh: the fetch itself (build the body, call the
+ * endpoint of the agent's mode, verify the answer), persisting the adopted license, and the log
+ * line of a failure. Provided into the machine by `agent.ts`.
+ */
+import type { Logger } from 'pino';
+import { fromPromise } from 'xstate';
+import type { AgentContext, FetchInput, FetchOutput } from '../machines/license-agent.machine.js';
+import { LicenseError } from './errors.js';
+import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
+import { errorFields } from './log.js';
+import type { ApiKeyClient } from './net/api-key-client.js';
+import type { HttpClient } from './net/http.js';
+import { refreshLicense } from './net/refresh-client.js';
+import type { AgentConfig } from './options.js';
+import type { LicenseCache } from './state/license-cache.js';
+import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
+
+export interface RefreshDeps {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly verify: LicenseVerifier;
+  readonly now: () => number;
+  readonly apiKeyClient: () => ApiKeyClient;
+  readonly http: () => HttpClient;
+  readonly bodyFacts: () => BodyFacts;
+}
+
+async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSignal): Promise<string | undefined> {
+  const facts = deps.bodyFacts();
+  if (input.mode === 'api-key') {
+    const body = buildTokenRequestBody(facts);
+    return deps.apiKeyClient().fetchJwt(deps.config.apiKey as string, { body, signal });
+  }
+  const license = input.license;
+  const refreshUrl = license?.claims.refresh_url;
+  if (!license || !refreshUrl) {
+    throw new LicenseError('ERR_LICENSE_NO_REFRESH_PATH', 'this license has no refresh_url: nothing to refresh');
+  }
+  const body = buildRefreshRequestBody(license.claims.sub, facts);
+  return refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now());
+}
+
+/** The `fetchLicense` actor: resolves to a verified successor license, or `undefined` for "no change". */
+export function createFetchLicense(deps: RefreshDeps) {
+  return fromPromise<FetchOutput, FetchInput>(async ({ input, signal }) => {
+    const jwt = await requestJwt(deps, input, signal);
+    if (jwt === undefined) return undefined;
+    const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received' });
+    checkSuccessor(input.license, received, input.mode === 'static-jwt');
+    return received;
+  });
+}
+
+/** The `persistLicense` action: mirror the adopted license to the cache (an atomic write, queued). */
+export function createPersistLicense(cache: LicenseCache, keyFingerprint: string | null) {
+  return ({ context }: { context: AgentContext }) => {
+    const { license, lastRefreshAt } = context;
+    if (!license || lastRefreshAt === undefined) return;
+    void cache.write({ jwt: license.jwt, fetchedAt: lastRefreshAt, keyFingerprint, licenseId: license.claims.sub });
+  };
+}
+
+/**
+ * The `logRefreshFailure` action: a `warn` naming the cause (an `error` when the server rejected the
+ * key or license), and the facts an operator needs: the current license stays, and when the next
+ * attempt comes.
+ */
+export function createLogRefreshFailure(log: Logger) {
+  return ({ context }: { context: AgentContext }) => {
+    const outcome = context.lastOutcome;
+    if (!outcome || outcome.ok) return;
+    const err = errorFields(outcome.error);
+    const fields = {
+      err,
+      mode: context.mode,
+      forced: outcome.forced,
+      licenseId: context.license?.claims.sub ?? null,
+      nextRefreshAt: new Date(context.nextRefreshAt).toISOString(),
+    };
+    if (err.status === 401 || err.status === 403) {
+      log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
+    } else {
+      log.warn(fields, `license refresh failed: ${err.message}; keeping the current license`);
+    }
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Start-up: read the state directory, find the best verified license the agent already has
+ * (configured or cached), and turn that into the statechart's input. Nothing here throws for
+ * license or disk trouble: each problem is logged once and the agent starts on what it could get.
+ */
+import type { Logger } from 'pino';
+import type { AgentInput, AgentMode } from '../machines/license-agent.machine.js';
+import type { VerifiedLicense } from './license/claims.js';
+import type { LicenseVerifier } from './license/verify.js';
+import { errorFields } from './log.js';
+import type { AgentConfig } from './options.js';
+import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
+import { loadInstanceId } from './state/instance-id.js';
+import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
+
+export interface StartupDeps {
+  readonly config: AgentConfig;
+  readonly env: Record<string, string | undefined>;
+  readonly log: Logger;
+  readonly verify: LicenseVerifier;
+  readonly now: number;
+}
+
+export interface StartupResult {
+  readonly stateDir: string;
+  readonly instanceId: string;
+  readonly cache: LicenseCache;
+  /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
+  readonly keyFingerprint: string | null;
+  readonly input: AgentInput;
+}
+
+function modeOf(config: AgentConfig): AgentMode {
+  if (config.apiKey) return 'api-key';
+  if (config.licenseKey) return 'static-jwt';
+  return 'community';
+}
+
+async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
+  try {
+    return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configured static JWT, verified; an `error` log and `undefined` when it does not verify. */
+async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | undefined> {
+  const jwt = deps.config.licenseKey;
+  if (!jwt) return undefined;
+  try {
+    return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
+  } catch (error) {
+    deps.log.error({ err: errorFields(error) }, 'configured license key does not verify; running as Community');
+    return undefined;
+  }
+}
+
+/** A cache entry fetched with this API key, verified: API-key mode uses it at once. */
+async function cachedForApiKey(cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
+  if (!cached || cached.keyFingerprint !== fingerprint) return undefined;
+  const license = await verifyStored(cached.jwt, deps);
+  if (!license) deps.log.warn('cached license no longer verifies; fetching a new one');
+  return license;
+}
+
+function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedLicense | undefined, fallback: VerifiedLicense | undefined) {
+  if (cachedLicense && cached) {
+    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
+  }
+  // No license fetched with this key yet: a configured static JWT serves until the first fetch succeeds.
+  return { license: fallback, lastRefreshAt: undefined, awaitingFirstLicense: true };
+}
+
+/**
+ * Static-JWT mode: a cached JWT for the same license with a later `iat` is an earlier refresh's
+ * upgrade and wins; the cache's refresh time keeps the schedule across restarts.
+ */
+async function staticInput(configured: VerifiedLicense, cached: CachedLicense | undefined, deps: StartupDeps) {
+  if (!cached || cached.licenseId !== configured.claims.sub) {
+    return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
+  }
+  const cachedLicense = await verifyStored(cached.jwt, deps);
+  if (!cachedLicense || cachedLicense.claims.sub !== configured.claims.sub || cachedLicense.claims.iat < configured.claims.iat) {
+    return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
+  }
+  return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
+}
+
+export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
+  const { config, log } = deps;
+  const stateDir = resolveStateDir({ stateDir: config.stateDir, env: deps.env });
+  try {
+    await ensureStateDir(stateDir);
+  } catch (error) {
+    log.warn({ err: errorFields(error), stateDir }, 'state directory unavailable; instance id and license cache kept in memory');
+  }
+  const { id: instanceId } = await loadInstanceId(stateDir, log);
+  const cache = new LicenseCache(stateDir, log);
+
+  let mode = modeOf(config);
+  const keyFingerprint = config.apiKey ? fingerprintApiKey(config.apiKey) : null;
+  const configured = await configuredLicense(deps);
+  const cached = mode === 'community' ? undefined : await cache.read();
+
+  let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
+  if (mode === 'api-key') {
+    chosen = apiKeyInput(await cachedForApiKey(cached, keyFingerprint as string, deps), cached, configured);
+  } else if (mode === 'static-jwt' && configured) {
+    chosen = await staticInput(configured, cached, deps);
+  } else {
+    // No license, or a configured one that does not verify: Community, with no refresh path to trust.
+    mode = 'community';
+    chosen = { license: undefined, lastRefreshAt: undefined, awaitingFirstLicense: false };
+  }
+
+  return {
+    stateDir,
+    instanceId,
+    cache,
+    keyFingerprint,
+    input: {
+      mode,
+      refreshEnabled: config.refresh.enabled,
+      intervalMs: config.refresh.intervalMs,
+      jitter: config.refresh.jitter,
+      ...chosen,
+    },
+  };
+}

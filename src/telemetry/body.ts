@@ -1,0 +1,41 @@
+/**
+ * The JSON bodies of the two requests (the wire contract). `telemetry` is present only when
+ * telemetry is on; `instance_id` and `version` are always sent.
+ */
+import type { UsageSnapshot } from './counters.js';
+
+/** `POST {serverUrl}/v1/license/token` */
+export interface TokenRequestBody {
+  readonly instance_id: string;
+  readonly version: string;
+  readonly uptime_hours: number;
+  readonly telemetry?: UsageSnapshot;
+}
+
+/** `POST {refresh_url}` */
+export interface RefreshRequestBody extends TokenRequestBody {
+  readonly license_id: string;
+}
+
+export interface BodyFacts {
+  readonly instanceId: string;
+  readonly version: string;
+  /** Milliseconds since the agent started. */
+  readonly uptimeMs: number;
+  /** The usage snapshot, or `undefined` when telemetry is off. */
+  readonly usage: UsageSnapshot | undefined;
+}
+
+/** Hours, to the millihour (3.6 s): enough for a fleet view, no finer than it needs to be. */
+export function uptimeHours(uptimeMs: number): number {
+  return Math.max(0, Math.round(uptimeMs / 3_600)) / 1_000;
+}
+
+export function buildTokenRequestBody(facts: BodyFacts): TokenRequestBody {
+  const body = { instance_id: facts.instanceId, version: facts.version, uptime_hours: uptimeHours(facts.uptimeMs) };
+  return facts.usage === undefined ? body : { ...body, telemetry: facts.usage };
+}
+
+export function buildRefreshRequestBody(licenseId: string, facts: BodyFacts): RefreshRequestBody {
+  return { license_id: licenseId, ...buildTokenRequestBody(facts) };
+}
