@@ -17,7 +17,7 @@ import {
 } from '../machines/license-agent.machine.js';
 import { createWallClock } from './clock.js';
 import { describeError, LicenseError } from './errors.js';
-import type { QuotaName, Tier, VerifiedLicense } from './license/claims.js';
+import { QUOTA_NAMES, type QuotaName, type Tier, type VerifiedLicense } from './license/claims.js';
 import { COMMUNITY_LICENSE, effectiveLicense, featureSet, type EffectiveLicense } from './license/effective.js';
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { createVerifier } from './license/verify.js';
@@ -57,10 +57,21 @@ export interface RefreshResult {
 }
 
 export interface LicenseAgentEvents {
+  /** The effective license's terms changed: an upgrade, a downgrade, a new license. */
   licenseChanged: [license: EffectiveLicense, previous: EffectiveLicense];
+  /** The refresh region moved to another state (`scheduled`, `refreshing`, ...). */
+  stateChanged: [state: RefreshState, previous: RefreshState | null];
 }
 
 const MIN_SENSIBLE_INTERVAL_MS = 60_000;
+
+/** Same tier, features, quotas and standing: only the expiry (or nothing) moved. */
+function sameTerms(a: EffectiveLicense, b: EffectiveLicense): boolean {
+  return a.licenseId === b.licenseId && a.tier === b.tier && a.trial === b.trial && a.platform === b.platform
+    && a.degraded === b.degraded && a.grace === b.grace
+    && a.features.length === b.features.length && a.features.every((f, i) => f === b.features[i])
+    && QUOTA_NAMES.every((name) => a.quotas[name] === b.quotas[name]);
+}
 
 function iso(ms: number | undefined): string | null {
   return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
@@ -138,14 +149,16 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const actor = createActor(machine, { input: startup.input, clock: this.#clock });
     this.#actor = actor;
     this.#adopt(actor.getSnapshot().context);
-    let previousState: string | undefined;
+    let previousState: RefreshState | undefined;
     actor.subscribe({
       next: (snapshot) => {
         this.#adopt(snapshot.context);
         const state = this.#refreshState(snapshot);
         if (state !== previousState) {
           this.#log.debug({ from: previousState ?? null, to: state }, `license agent ${state}`);
+          const from = previousState ?? null;
           previousState = state;
+          this.emit('stateChanged', state, from);
         }
       },
       error: (error) => this.#log.error({ err: { message: describeError(error) } }, 'license agent stopped on an internal error'),
@@ -259,7 +272,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     });
   }
 
-  /** Recomputes the effective license when the license in the machine changed. */
+  /**
+   * Recomputes the effective license when the license in the machine changed. A routine refresh
+   * that only moves the expiry is logged, not announced: `licenseChanged` means the terms changed.
+   */
   #adopt(context: AgentContext): void {
     if (context.license === this.#licenseSource) return;
     this.#licenseSource = context.license;
@@ -267,6 +283,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const previous = this.#license;
     this.#license = next;
     this.#features = featureSet(next);
+    if (sameTerms(next, previous)) {
+      if (this.#actor) this.#log.info({ licenseId: next.licenseId, expiresAt: next.expiresAt }, 'license renewed');
+      return;
+    }
     if (this.#actor) {
       this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier }, `license in force: ${next.tier}`);
     }
