@@ -243,7 +243,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       actor.stop();
     }
     this.#telemetryActor.stop();
-    await this.#startup?.cache.flush();
+    await this.#startup?.cache?.flush();
     await this.#http?.close();
     this.#log.info('license agent stopped');
   }

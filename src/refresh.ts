@@ -53,10 +53,10 @@ export function createFetchLicense(deps: RefreshDeps) {
 }
 
 /** The `persistLicense` action: mirror the adopted license to the cache (an atomic write, queued). */
-export function createPersistLicense(cache: LicenseCache, keyFingerprint: string | null) {
+export function createPersistLicense(cache: LicenseCache | undefined, keyFingerprint: string | null) {
   return ({ context }: { context: AgentContext }) => {
     const { license, lastRefreshAt } = context;
-    if (!license || lastRefreshAt === undefined) return;
+    if (!cache || !license || lastRefreshAt === undefined) return;
     void cache.write({ jwt: license.jwt, fetchedAt: lastRefreshAt, keyFingerprint, licenseId: license.claims.sub });
   };
 }

@@ -3,6 +3,7 @@
  * (configured or cached), and turn that into the statechart's input. Nothing here throws for
  * license or disk trouble: each problem is logged once and the agent starts on what it could get.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/license-agent.machine.js';
 import type { VerifiedLicense } from './license/claims.js';
@@ -22,9 +23,10 @@ export interface StartupDeps {
 }
 
 export interface StartupResult {
-  readonly stateDir: string;
+  /** `undefined` when no state directory could be found: the agent then keeps its state in memory. */
+  readonly stateDir: string | undefined;
   readonly instanceId: string;
-  readonly cache: LicenseCache;
+  readonly cache: LicenseCache | undefined;
   /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
   readonly keyFingerprint: string | null;
   readonly input: AgentInput;
@@ -87,21 +89,32 @@ async function staticInput(configured: VerifiedLicense, cached: CachedLicense | 
   return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
 }
 
+function findStateDir(deps: StartupDeps): string | undefined {
+  try {
+    return resolveStateDir({ stateDir: deps.config.stateDir, env: deps.env });
+  } catch (error) {
+    deps.log.warn({ err: errorFields(error) }, 'no state directory; instance id and license cache kept in memory');
+    return undefined;
+  }
+}
+
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
-  const stateDir = resolveStateDir({ stateDir: config.stateDir, env: deps.env });
-  try {
-    await ensureStateDir(stateDir);
-  } catch (error) {
-    log.warn({ err: errorFields(error), stateDir }, 'state directory unavailable; instance id and license cache kept in memory');
+  const stateDir = findStateDir(deps);
+  if (stateDir !== undefined) {
+    try {
+      await ensureStateDir(stateDir);
+    } catch (error) {
+      log.warn({ err: errorFields(error), stateDir }, 'state directory unavailable; instance id and license cache kept in memory');
+    }
   }
-  const { id: instanceId } = await loadInstanceId(stateDir, log);
-  const cache = new LicenseCache(stateDir, log);
+  const instanceId = stateDir === undefined ? randomUUID() : (await loadInstanceId(stateDir, log)).id;
+  const cache = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
 
   let mode = modeOf(config);
   const keyFingerprint = config.apiKey ? fingerprintApiKey(config.apiKey) : null;
   const configured = await configuredLicense(deps);
-  const cached = mode === 'community' ? undefined : await cache.read();
+  const cached = mode === 'community' ? undefined : await cache?.read();
 
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
