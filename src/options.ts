@@ -142,7 +142,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
 
   const intervalMs = durationOption(refresh['interval'], 'refresh.interval', DEFAULT_REFRESH_INTERVAL_MS);
   if (intervalMs <= 0) throw new LicenseConfigError('refresh.interval', 'must be longer than zero');
-  const jitter = refresh['jitter'] ?? DEFAULT_JITTER;
+  const jitter = refresh['jitter'] === undefined ? DEFAULT_JITTER : refresh['jitter'];
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
     throw new LicenseConfigError('refresh.jitter', 'must be a number from 0 (inclusive) to 1 (exclusive)');
   }
@@ -219,6 +219,10 @@ function envNumber(env: Record<string, string | undefined>, name: string): numbe
   return value;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
@@ -237,13 +241,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     interval: envDuration(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL'),
     jitter: envNumber(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_JITTER'),
   });
-  const telemetryEnabled = envBoolean(env, 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED') ?? envBoolean(env, 'SOFTCLIENT4ES_TELEMETRY_ENABLED');
+  if (refresh.jitter !== undefined && !(refresh.jitter >= 0 && refresh.jitter < 1)) {
+    throw new LicenseConfigError('SOFTCLIENT4ES_LICENSE_REFRESH_JITTER', 'must be a number from 0 (inclusive) to 1 (exclusive)');
+  }
+  const serverUrl = envString(env, 'SOFTCLIENT4ES_LICENSE_SERVER_URL');
+  const urlProblem = serverUrl === undefined ? undefined : endpointProblem(serverUrl);
+  if (urlProblem) throw new LicenseConfigError('SOFTCLIENT4ES_LICENSE_SERVER_URL', urlProblem);
+  const licenseTelemetry = envBoolean(env, 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED');
+  const telemetry = envBoolean(env, 'SOFTCLIENT4ES_TELEMETRY_ENABLED');
+  const telemetryEnabled = licenseTelemetry ?? telemetry;
   const optedOut = telemetryOptedOut(env);
   return withoutUndefined({
     apiKey: envString(env, 'SOFTCLIENT4ES_API_KEY'),
     licenseKey: envString(env, 'SOFTCLIENT4ES_LICENSE_KEY'),
     stateDir: envString(env, 'SOFTCLIENT4ES_HOME'),
-    serverUrl: envString(env, 'SOFTCLIENT4ES_LICENSE_SERVER_URL'),
+    serverUrl,
     refresh: Object.keys(refresh).length > 0 ? refresh : undefined,
     telemetry: optedOut ? { enabled: false } : telemetryEnabled === undefined ? undefined : { enabled: telemetryEnabled },
     connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),
@@ -254,6 +266,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** Explicit options over environment ones, one level deep for `refresh` and `telemetry`. */
 export function mergeOptions(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): LicenseAgentOptions {
   const merged = { ...fromEnv, ...withoutUndefined(explicit) } as LicenseAgentOptions;
+  // Leave a malformed `refresh` or `telemetry` (a string, say) as it is: validation names it.
+  if (!isPlainObject(explicit.refresh ?? {}) || !isPlainObject(explicit.telemetry ?? {})) return merged;
   const refresh = { ...fromEnv.refresh, ...withoutUndefined(explicit.refresh ?? {}) };
   const telemetry = { ...fromEnv.telemetry, ...withoutUndefined(explicit.telemetry ?? {}) };
   return {

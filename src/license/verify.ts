@@ -25,7 +25,7 @@ export interface VerifyOptions {
 export type LicenseVerifier = (jwt: string, options: VerifyOptions) => Promise<VerifiedLicense>;
 
 function describeJoseError(error: unknown): { message: string; claim?: string } {
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+  if (error instanceof joseErrors.JWTClaimValidationFailed || error instanceof joseErrors.JWTExpired) {
     return { message: `license claim "${error.claim}" ${error.reason}: ${error.message}`, claim: error.claim };
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return { message: 'license is signed by an unknown key' };

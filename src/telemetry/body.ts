@@ -28,7 +28,7 @@ export interface BodyFacts {
 
 /** Hours, to the millihour (3.6 s): enough for a fleet view, no finer than it needs to be. */
 export function uptimeHours(uptimeMs: number): number {
-  return Math.max(0, Math.round(uptimeMs / 3_600)) / 1_000;
+  return Number.isFinite(uptimeMs) && uptimeMs > 0 ? Math.round(uptimeMs / 3_600) / 1_000 : 0;
 }
 
 export function buildTokenRequestBody(facts: BodyFacts): TokenRequestBody {

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { COMMUNITY_QUOTAS, parseClaims, type VerifiedLicense } from '../../src/license/claims.js';
+import { COMMUNITY_LICENSE, effectiveLicense, featureSet, quotaOf } from '../../src/license/effective.js';
+
+const NOW = Date.UTC(2030, 0, 1);
+const NOW_S = NOW / 1000;
+
+function pro(exp: number | undefined, extra: Record<string, unknown> = {}): VerifiedLicense {
+  return {
+    jwt: 'header.payload.signature',
+    claims: parseClaims({
+      sub: 'lic-pro',
+      tier: 'Pro',
+      iat: NOW_S - 3600,
+      features: ['joins', 'materialized_views'],
+      quotas: { max_materialized_views: 20, max_query_results: null, max_clusters: 3, max_joins: 10 },
+      platform: 'linux',
+      ...(exp === undefined ? {} : { exp }),
+      ...extra,
+    }),
+  };
+}
+
+describe('effectiveLicense', () => {
+  it('is Community when there is no license', () => {
+    expect(effectiveLicense(undefined, NOW)).toBe(COMMUNITY_LICENSE);
+  });
+
+  it('describes plain Community: Community quotas, no features, no license id, not degraded', () => {
+    expect(COMMUNITY_LICENSE).toEqual({
+      tier: 'Community',
+      features: [],
+      quotas: COMMUNITY_QUOTAS,
+      trial: false,
+      platform: null,
+      expiresAt: null,
+      degraded: false,
+      grace: 'none',
+      licenseId: null,
+    });
+  });
+
+  it('carries the terms of a license that has not expired', () => {
+    expect(effectiveLicense(pro(NOW_S + 3600), NOW)).toEqual({
+      tier: 'Pro',
+      features: ['joins', 'materialized_views'],
+      quotas: { max_materialized_views: 20, max_query_results: null, max_clusters: 3, max_joins: 10 },
+      trial: false,
+      platform: 'linux',
+      expiresAt: new Date((NOW_S + 3600) * 1000).toISOString(),
+      degraded: false,
+      grace: 'none',
+      licenseId: 'lic-pro',
+    });
+  });
+
+  it('has no expiry for a license without exp', () => {
+    expect(effectiveLicense(pro(undefined), NOW)).toMatchObject({ tier: 'Pro', expiresAt: null, degraded: false });
+  });
+
+  it('falls back to Community terms, degraded, once the license has expired', () => {
+    const expired = effectiveLicense(pro(NOW_S - 1, { trial: true }), NOW);
+    expect(expired).toEqual({
+      tier: 'Community',
+      features: [],
+      quotas: COMMUNITY_QUOTAS,
+      trial: false,
+      platform: null,
+      expiresAt: new Date((NOW_S - 1) * 1000).toISOString(),
+      degraded: true,
+      grace: 'none',
+      licenseId: 'lic-pro',
+    });
+  });
+
+  it('treats a license as expired at the very second of exp', () => {
+    expect(effectiveLicense(pro(NOW_S), NOW).degraded).toBe(true);
+  });
+
+  it('returns frozen objects, down to features and quotas', () => {
+    for (const license of [COMMUNITY_LICENSE, effectiveLicense(pro(NOW_S + 3600), NOW), effectiveLicense(pro(NOW_S - 3600), NOW)]) {
+      expect([Object.isFrozen(license), Object.isFrozen(license.features), Object.isFrozen(license.quotas)]).toEqual([true, true, true]);
+    }
+  });
+});
+
+describe('featureSet and quotaOf', () => {
+  it('answers feature lookups from the effective license', () => {
+    const features = featureSet(effectiveLicense(pro(NOW_S + 3600), NOW));
+    expect([features.has('joins'), features.has('materialized_views'), features.has('sso')]).toEqual([true, true, false]);
+  });
+
+  it('has no features once the license has expired', () => {
+    expect(featureSet(effectiveLicense(pro(NOW_S - 3600), NOW)).size).toBe(0);
+  });
+
+  it('reads a quota, null meaning unlimited', () => {
+    const license = effectiveLicense(pro(NOW_S + 3600), NOW);
+    expect([quotaOf(license, 'max_clusters'), quotaOf(license, 'max_query_results')]).toEqual([3, null]);
+  });
+});

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { LicenseHttpError, LicenseResponseError } from '../../src/errors.js';
+import type { HttpAnswer } from '../../src/net/http.js';
+import { parseRetryAfter, readJwtAnswer } from '../../src/net/license-answer.js';
+
+const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+
+function answer(status: number, text: string, headers: HttpAnswer['headers'] = JSON_TYPE): HttpAnswer {
+  return { status, headers, text };
+}
+
+function read(reply: HttpAnswer, allowNoContent = true): string | undefined {
+  return readJwtAnswer(reply, { allowNoContent, now: NOW });
+}
+
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('no error was thrown');
+}
+
+function httpError(reply: HttpAnswer, allowNoContent = true): LicenseHttpError {
+  const error = thrownBy(() => read(reply, allowNoContent));
+  expect(error).toBeInstanceOf(LicenseHttpError);
+  expect((error as LicenseHttpError).code).toBe('ERR_LICENSE_HTTP');
+  return error as LicenseHttpError;
+}
+
+function responseError(reply: HttpAnswer): LicenseResponseError {
+  const error = thrownBy(() => read(reply));
+  expect(error).toBeInstanceOf(LicenseResponseError);
+  expect((error as LicenseResponseError).code).toBe('ERR_LICENSE_RESPONSE');
+  return error as LicenseResponseError;
+}
+
+describe('readJwtAnswer', () => {
+  it('returns the jwt of a 200 JSON answer', () => {
+    expect(read(answer(200, '{"jwt":"aaa.bbb.ccc"}'))).toBe('aaa.bbb.ccc');
+  });
+
+  it('accepts a JSON answer whose content type has no charset', () => {
+    expect(read(answer(200, '{"jwt":"aaa.bbb.ccc"}', { 'content-type': 'application/json' }))).toBe('aaa.bbb.ccc');
+  });
+
+  it('ignores other fields of the answer', () => {
+    expect(read(answer(200, '{"jwt":"aaa.bbb.ccc","expires_in":3600}'))).toBe('aaa.bbb.ccc');
+  });
+
+  it('returns undefined for a 204 where no content is allowed (refresh: no change)', () => {
+    expect(read(answer(204, '', {}), true)).toBeUndefined();
+  });
+
+  it('fails with HTTP 204 where no content is not allowed (API-key fetch)', () => {
+    expect(httpError(answer(204, '', {}), false).status).toBe(204);
+  });
+
+  it.each([500, 502, 503, 504])('fails on HTTP %d with a LicenseHttpError carrying the status', (status) => {
+    const error = httpError(answer(status, 'upstream down', { 'content-type': 'text/plain' }));
+    expect(error.status).toBe(status);
+    expect(error.isRejection).toBe(false);
+    expect(error.message).toContain(String(status));
+  });
+
+  it.each([401, 403])('reports HTTP %d as a rejection quoting the server error', (status) => {
+    const error = httpError(answer(status, '{"error":"unknown API key"}'));
+    expect(error.isRejection).toBe(true);
+    expect(error.message).toContain('unknown API key');
+  });
+
+  it('quotes a server message given as {message}', () => {
+    expect(httpError(answer(400, '{"message":"body is not JSON"}')).message).toContain('body is not JSON');
+  });
+
+  it('reads Retry-After in seconds', () => {
+    expect(httpError(answer(503, '', { 'retry-after': '120' })).retryAfterMs).toBe(120_000);
+  });
+
+  it('reads Retry-After as an HTTP date', () => {
+    const at = new Date(NOW + 90_000).toUTCString();
+    expect(httpError(answer(429, '', { 'retry-after': at })).retryAfterMs).toBe(90_000);
+  });
+
+  it('has no retry delay when the server gave none', () => {
+    expect(httpError(answer(503, '')).retryAfterMs).toBeUndefined();
+  });
+
+  it.each([
+    ['a body that is not JSON', answer(200, '<html>oops</html>')],
+    ['an empty body', answer(200, '')],
+    ['a body without jwt', answer(200, '{"token":"aaa.bbb.ccc"}')],
+    ['a jwt that is not a string', answer(200, '{"jwt":42}')],
+    ['an empty jwt', answer(200, '{"jwt":""}')],
+    ['a JSON null', answer(200, 'null')],
+    ['a JSON array', answer(200, '["aaa.bbb.ccc"]')],
+    ['content type text/html', answer(200, '{"jwt":"aaa.bbb.ccc"}', { 'content-type': 'text/html' })],
+    ['no content type', answer(200, '{"jwt":"aaa.bbb.ccc"}', {})],
+  ])('fails on a 200 with %s with a LicenseResponseError', (_, reply) => {
+    responseError(reply);
+  });
+
+  it('keeps control characters and newlines of a server message out of the error', () => {
+    const hostile = '{"error":"bad key\\n{\\"level\\":30,\\"msg\\":\\"license ok\\"}\\r\\u001b[31mred\\u0000"}';
+    const error = httpError(answer(401, hostile));
+    expect(error.message).not.toMatch(/[\n\r\u0000-\u001f\u007f]/);
+    expect(error.message).toContain('bad key');
+  });
+
+  it('keeps control characters of a plain-text error body out of the error', () => {
+    expect(httpError(answer(500, 'line one\nline two\r\n', { 'content-type': 'text/plain' })).message).not.toMatch(/[\n\r]/);
+  });
+
+  it('truncates a long server message', () => {
+    const error = httpError(answer(500, JSON.stringify({ error: 'x'.repeat(10_000) })));
+    expect(error.message.length).toBeLessThan(300);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('is undefined when the header is absent', () => {
+    expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
+  });
+
+  it('reads whole seconds', () => {
+    expect(parseRetryAfter(' 30 ', NOW)).toBe(30_000);
+  });
+
+  it('reads an HTTP date relative to now', () => {
+    expect(parseRetryAfter(new Date(NOW + 3_600_000).toUTCString(), NOW)).toBe(3_600_000);
+  });
+
+  it('reads an HTTP date in the past as no wait', () => {
+    expect(parseRetryAfter(new Date(NOW - 60_000).toUTCString(), NOW)).toBe(0);
+  });
+
+  it('is undefined for a value that is neither', () => {
+    expect(parseRetryAfter('soon', NOW)).toBeUndefined();
+  });
+});
