@@ -204,8 +204,9 @@ export function createLicenseAgentMachine(time: MachineTime) {
         license: input.license,
         lastRefreshAt: input.lastRefreshAt,
         awaitingFirstLicense: input.awaitingFirstLicense,
-        // The schedule survives restarts: due one interval after the last success, or now.
-        nextRefreshAt: input.lastRefreshAt === undefined ? now : input.lastRefreshAt + jittered,
+        // The schedule survives restarts: due one interval after the last success, or now. A last
+        // success "in the future" (the system clock stepped back) counts as now, not as a delay.
+        nextRefreshAt: input.lastRefreshAt === undefined ? now : Math.min(input.lastRefreshAt, now) + jittered,
         forcedNotBefore: now,
         failures: 0,
         attempts: 0,

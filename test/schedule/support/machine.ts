@@ -1,0 +1,110 @@
+/**
+ * The statechart alone on a stepping simulated clock, for the schedule arithmetic: the fetch is a
+ * stub that records when it ran and answers what the test says, so a test can walk days of
+ * failures and retries in milliseconds and read the exact instants back.
+ */
+import { createActor, fromPromise } from 'xstate';
+import {
+  createLicenseAgentMachine,
+  type AgentInput,
+  type FetchInput,
+  type FetchOutput,
+} from '../../../machines/license-agent.machine.js';
+import type { VerifiedLicense } from '../../../src/license/claims.js';
+import { SteppingClock } from './stepping-clock.js';
+import { DAY, T0 } from './world.js';
+
+export interface FetchCall {
+  /** Milliseconds since T0. */
+  readonly at: number;
+  readonly forced: boolean;
+}
+
+/** What the stubbed fetch does at `now`: resolve with a license (or `undefined`), or throw. */
+export type Answer = (input: FetchInput, now: number) => FetchOutput;
+
+/** A license as the machine sees it, issued at `issuedAt` and expiring at `expiresAt` (ms). */
+export function licenseAt(issuedAt: number, expiresAt: number | undefined): VerifiedLicense {
+  return {
+    jwt: `jwt-issued-at-${issuedAt}`,
+    claims: {
+      sub: 'lic-pro',
+      tier: 'Pro',
+      features: [],
+      quotas: { max_materialized_views: null, max_query_results: null, max_clusters: null, max_joins: null },
+      trial: false,
+      iat: Math.floor(issuedAt / 1000),
+      exp: expiresAt === undefined ? undefined : Math.floor(expiresAt / 1000),
+      refresh_url: undefined,
+      platform: undefined,
+    },
+  };
+}
+
+/** An HTTP failure as the net layer reports it. */
+export function httpFailure(status: number, retryAfterMs?: number): Error {
+  return Object.assign(new Error(`license server answered with HTTP ${status}`), { status, retryAfterMs });
+}
+
+export const API_KEY_INPUT: AgentInput = {
+  mode: 'api-key',
+  refreshEnabled: true,
+  intervalMs: DAY,
+  jitter: 0.05,
+  license: undefined,
+  lastRefreshAt: undefined,
+  awaitingFirstLicense: true,
+};
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Starts the machine at T0 with a stubbed fetch; `stop()` it in `afterEach`. */
+export function runMachine(options: { input?: Partial<AgentInput>; answer: Answer; random?: () => number }) {
+  const clock = new SteppingClock(T0);
+  const calls: FetchCall[] = [];
+  let failuresLogged = 0;
+  const machine = createLicenseAgentMachine({ now: () => clock.now(), random: options.random ?? (() => 0) }).provide({
+    actors: {
+      fetchLicense: fromPromise<FetchOutput, FetchInput>(async ({ input }) => {
+        calls.push({ at: clock.now() - T0, forced: input.forced });
+        return options.answer(input, clock.now());
+      }),
+    },
+    actions: {
+      persistLicense: () => {},
+      logRefreshFailure: () => void failuresLogged++,
+    },
+  });
+  const actor = createActor(machine, { clock, input: { ...API_KEY_INPUT, ...options.input } });
+  actor.start();
+
+  /** A promise actor settles a few microtask turns after it was invoked. */
+  async function settle(): Promise<void> {
+    for (let turn = 0; turn < 5; turn++) await nextTurn();
+  }
+
+  async function advanceTo(at: number): Promise<void> {
+    await settle();
+    for (let firings = 0; ; firings++) {
+      const dueAt = clock.nextDueAt();
+      if (dueAt === undefined || dueAt > at) break;
+      if (firings > 10_000) throw new Error(`the schedule loops at ${dueAt - T0} ms`);
+      clock.set(Math.max(dueAt, clock.now()));
+      await settle();
+    }
+    if (clock.now() < at) clock.set(at);
+    await settle();
+  }
+
+  return {
+    actor,
+    clock,
+    calls,
+    failuresLogged: () => failuresLogged,
+    advanceTo,
+    state: () => (actor.getSnapshot().value as { refresh: string }).refresh,
+    stop: () => actor.stop(),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The simulated-time world of the schedule tests: the real agent (`createLicenseAgent`) on a
+ * stepping simulated clock, the reference license server on 127.0.0.1 minting with that clock, and
+ * a real temporary state directory. Time only moves when a test moves it; each move walks from one
+ * due timer to the next and waits for the real HTTP exchange it triggers before going on.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
+import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../src/issuer/index.js';
+import { captureLogs, type LogLine } from './logs.js';
+import { SteppingClock } from './stepping-clock.js';
+
+export { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
+
+/** The simulated start of every test (a fixed instant, so runs are reproducible). */
+export const T0 = Date.UTC(2030, 0, 1);
+export const API_KEY = 'key-pro';
+export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
+
+/** How long, in real time, a settle waits for the agents' HTTP exchanges before failing the test. */
+const SETTLE_TIMEOUT_MS = 5_000;
+/** More timer firings than this without reaching the target means the schedule is looping. */
+const MAX_FIRINGS_PER_MOVE = 5_000;
+const BUSY_STATES = new Set(['idle', 'refreshing', 'forcedRefresh']);
+
+export interface ScheduleWorld {
+  /** The clock new agents run on; `restartAt` replaces it as a process restart would. */
+  readonly clock: SteppingClock;
+  readonly server: LicenseServer;
+  readonly stateDir: string;
+  readonly logs: LogLine[];
+  /** Creates and starts an agent in API-key mode against the server, with `random: () => 0`. */
+  startAgent(options?: Partial<LicenseAgentOptions>): Promise<LicenseAgent>;
+  /** A new process: a fresh simulated clock at `at` (the previous agents should be stopped). */
+  restartAt(at: number): SteppingClock;
+  /** Moves simulated time to `at`, firing each timer at its due instant and settling after each. */
+  advanceTo(at: number): Promise<void>;
+  /** When each request reached the server, in ms since T0. */
+  requestTimes(): number[];
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function realDelay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Registers the hooks that build a world before each test and tear it down after. */
+export function useScheduleWorld(apiKeys: Record<string, LicenseTemplate> = { [API_KEY]: PRO }): () => ScheduleWorld {
+  let world: ScheduleWorld | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+
+  beforeEach(async () => {
+    const built = await buildWorld(apiKeys);
+    world = built.world;
+    cleanup = built.cleanup;
+  });
+  afterEach(async () => {
+    await cleanup?.();
+    world = undefined;
+    cleanup = undefined;
+  });
+  return () => {
+    if (!world) throw new Error('the schedule world is only available inside a test');
+    return world;
+  };
+}
+
+/** Waits until none of `agents` is in the middle of a refresh (its real HTTP exchange done). */
+async function settleAgents(agents: readonly LicenseAgent[]): Promise<void> {
+  const running = () => agents.filter((agent) => agent.status().state !== 'stopped');
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (let turn = 0; ; turn++) {
+    // A few turns even when nothing looks busy: a resolved fetch is delivered on a later tick.
+    if (turn >= 3 && running().every((agent) => !BUSY_STATES.has(agent.status().state))) return;
+    if (Date.now() > deadline) {
+      const states = running().map((agent) => agent.status().state).join(', ');
+      throw new Error(`agents still busy after ${SETTLE_TIMEOUT_MS} ms of real time: ${states}`);
+    }
+    // Spin on the event loop first, then yield for real so that sockets make progress.
+    if (turn < 50) await nextTurn();
+    else await realDelay(2);
+  }
+}
+
+/** Moves `clock` to `at` one due timer at a time, settling after each firing. */
+async function stepTo(clock: SteppingClock, at: number, settle: () => Promise<void>): Promise<void> {
+  await settle();
+  for (let firings = 0; ; firings++) {
+    const dueAt = clock.nextDueAt();
+    if (dueAt === undefined || dueAt > at) break;
+    if (firings >= MAX_FIRINGS_PER_MOVE) {
+      throw new Error(`over ${MAX_FIRINGS_PER_MOVE} timers fired before ${at - T0} ms: the schedule loops at ${dueAt - T0} ms`);
+    }
+    clock.set(Math.max(dueAt, clock.now()));
+    await settle();
+  }
+  if (clock.now() < at) clock.set(at);
+  await settle();
+}
+
+async function buildWorld(apiKeys: Record<string, LicenseTemplate>) {
+  let clock = new SteppingClock(T0);
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-schedule-'));
+  const server = await startLicenseServer({ apiKeys, now: () => clock.now() });
+  const { log, lines } = captureLogs();
+  const agents: LicenseAgent[] = [];
+  const settle = () => settleAgents(agents);
+  const advanceTo = (at: number) => stepTo(clock, at, settle);
+
+  const world: ScheduleWorld = {
+    get clock() {
+      return clock;
+    },
+    server,
+    stateDir,
+    logs: lines,
+    async startAgent(options = {}) {
+      const agent = createLicenseAgent({
+        version: '1.0.0',
+        apiKey: API_KEY,
+        serverUrl: server.url,
+        stateDir,
+        trustedKeys: server.keys.jwks,
+        logger: log,
+        env: {},
+        clock,
+        random: () => 0,
+        ...options,
+      });
+      agents.push(agent);
+      await agent.start();
+      // A delay of 0 (a refresh already overdue) waits for the simulated clock to move: fire it now,
+      // as a real timer would on the next turn of the event loop.
+      await advanceTo(clock.now());
+      return agent;
+    },
+    restartAt(at) {
+      clock = new SteppingClock(at);
+      return clock;
+    },
+    advanceTo,
+    requestTimes: () => server.requests.map((request) => request.receivedAt - T0),
+  };
+
+  async function cleanup(): Promise<void> {
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await server.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+
+  return { world, cleanup };
+}
