@@ -52,7 +52,7 @@ export class ApiKeyClient {
       body: options.body ?? {},
       signal: options.signal,
     });
-    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now() }) as string;
+    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now(), secrets: [apiKey] }) as string;
   }
 
   /** Releases the client's sockets. */

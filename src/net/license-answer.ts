@@ -24,8 +24,14 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The server's own words about a failure, from `{ "error" | "message" }` or the plain body. */
-function serverMessage(answer: HttpAnswer): string {
+/** Anything shaped like a JWT (or its first two parts): never quoted, whoever it belongs to. */
+const JWT_SHAPE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
+
+/**
+ * The server's own words about a failure, from `{ "error" | "message" }` or the plain body, with
+ * the credentials we sent cut out: a server that echoes them must not put them in our logs.
+ */
+function serverMessage(answer: HttpAnswer, secrets: readonly string[]): string {
   let message = answer.text;
   try {
     const parsed = JSON.parse(answer.text) as { error?: unknown; message?: unknown };
@@ -34,19 +40,24 @@ function serverMessage(answer: HttpAnswer): string {
   } catch {
     // Not JSON: quote the text as it is.
   }
+  for (const secret of secrets) if (secret) message = message.split(secret).join('[redacted]');
   // Keep only printable characters so that a hostile body cannot forge log lines.
-  const clean = message.replace(/[^\x20-\x7e]/g, ' ').trim();
+  const clean = message.replace(JWT_SHAPE, '[redacted]').replace(/[^\x20-\x7e]/g, ' ').trim();
   return clean.length > MAX_MESSAGE_LENGTH ? `${clean.slice(0, MAX_MESSAGE_LENGTH)}…` : clean;
 }
 
 /**
  * The JWT in a license server's answer, or `undefined` for a `204` where `allowNoContent` is set.
- * `now` dates a `Retry-After` given as an HTTP date.
+ * `now` dates a `Retry-After` given as an HTTP date; `secrets` (the API key or JWT sent) are cut out
+ * of any server message quoted in an error.
  */
-export function readJwtAnswer(answer: HttpAnswer, options: { allowNoContent: boolean; now: number }): string | undefined {
+export function readJwtAnswer(
+  answer: HttpAnswer,
+  options: { allowNoContent: boolean; now: number; secrets?: readonly string[] },
+): string | undefined {
   if (answer.status === 204 && options.allowNoContent) return undefined;
   if (answer.status !== 200) {
-    const said = serverMessage(answer);
+    const said = serverMessage(answer, options.secrets ?? []);
     const retryAfterMs = parseRetryAfter(header(answer, 'retry-after'), options.now);
     return fail(answer.status, said, retryAfterMs);
   }

@@ -23,5 +23,5 @@ export async function refreshLicense(http: HttpClient, request: RefreshRequest, 
     body: request.body,
     signal: request.signal,
   });
-  return readJwtAnswer(answer, { allowNoContent: true, now });
+  return readJwtAnswer(answer, { allowNoContent: true, now, secrets: [request.jwt] });
 }

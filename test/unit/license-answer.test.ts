@@ -119,6 +119,23 @@ describe('readJwtAnswer', () => {
   });
 });
 
+describe('readJwtAnswer with the credentials sent', () => {
+  it('cuts the API key out of a server message that echoes it', () => {
+    const error = thrownBy(() =>
+      readJwtAnswer(answer(401, '{"error":"unknown API key sk_live_abc123"}'), { allowNoContent: false, now: NOW, secrets: ['sk_live_abc123'] }),
+    ) as LicenseHttpError;
+    expect(error.message).not.toContain('sk_live_abc123');
+    expect(error.message).toContain('unknown API key [redacted]');
+  });
+
+  it('cuts anything shaped like a JWT out of a server message', () => {
+    const token = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJsaWMtMSJ9.c2lnbmF0dXJl';
+    const error = thrownBy(() => read(answer(400, `bad token ${token}`))) as LicenseHttpError;
+    expect(error.message).not.toContain('eyJzdWIiOiJsaWMtMSJ9');
+    expect(error.message).toContain('bad token [redacted]');
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('is undefined when the header is absent', () => {
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();

@@ -1,0 +1,201 @@
+/**
+ * API-key mode end to end (issue 2, lines 1 and 10): the scheduled fetch, what it sends, what it
+ * keeps in memory and on disk, and how the agent starts from what an earlier run left behind.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LicenseTemplate } from '../../src/issuer/index.js';
+import { decodeLicenseClaims } from '../../src/issuer/index.js';
+import {
+  bodyOf,
+  credentials,
+  gaps,
+  readCache,
+  readCacheText,
+  sha256Hex,
+  sleep,
+  useE2E,
+  waitFor,
+  waitForRequests,
+} from './support/harness.js';
+
+const e2e = useE2E();
+
+const API_KEY = 'sk_e2e_api_key_7c1d';
+const OTHER_KEY = 'sk_e2e_other_key_42aa';
+const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
+const ENTERPRISE: LicenseTemplate = { sub: 'lic-ent', tier: 'Enterprise', features: ['joins', 'mvs'] };
+
+/** Each answer carries its serial number in `quotas.max_query_results`, readable through `agent.quota()`. */
+function stampEachToken(server: Awaited<ReturnType<typeof e2e.server>>, apiKey: string, template: LicenseTemplate): void {
+  server.respondWith(() => {
+    server.setApiKey(apiKey, { ...template, quotas: { max_query_results: server.requests.length } });
+    return undefined;
+  });
+}
+
+function serialOf(jwt: string): unknown {
+  return (decodeLicenseClaims(jwt)['quotas'] as { max_query_results?: unknown } | undefined)?.max_query_results;
+}
+
+describe('API-key mode: the scheduled fetch', () => {
+  it('fetches at start when there is no cache, then once every interval', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const agent = e2e.agent({
+      apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
+      refresh: { interval: '300ms', jitter: 0 }, random: () => 0,
+    });
+    await agent.start();
+    expect(server.requests).toHaveLength(1);
+    await waitForRequests(server, 4, 5_000);
+    await agent.stop();
+    const intervals = gaps(server.requests.map((r) => r.receivedAt));
+    for (const gap of intervals) {
+      expect(gap).toBeGreaterThanOrEqual(290);
+      expect(gap).toBeLessThan(700);
+    }
+    expect(server.requests.every((r) => r.method === 'POST' && r.path === '/v1/license/token')).toBe(true);
+  });
+
+  it('sends Authorization: ApiKey <key> and a body of exactly instance_id, version, uptime_hours and telemetry', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const agent = e2e.agent({
+      apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
+      refresh: { interval: '24h' },
+    });
+    await agent.start();
+    const [request] = server.requests;
+    expect(request?.headers.authorization).toBe(`ApiKey ${API_KEY}`);
+    expect(request?.headers['content-type']).toMatch(/^application\/json/);
+    const body = bodyOf(request!);
+    expect(Object.keys(body).sort()).toEqual(['instance_id', 'telemetry', 'uptime_hours', 'version']);
+    expect(body['version']).toBe('1.2.3');
+    expect(body['instance_id']).toBe(agent.status().instanceId);
+    expect(typeof body['uptime_hours']).toBe('number');
+    expect(body['uptime_hours']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('updates the in-memory license and the disk cache after each successful fetch', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    stampEachToken(server, API_KEY, PRO);
+    const dir = await e2e.tempDir();
+    const agent = e2e.agent({
+      apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks,
+      refresh: { interval: '600ms', jitter: 0 }, random: () => 0,
+    });
+    await agent.start();
+    for (const serial of [1, 2, 3]) {
+      const cache = await waitFor(async () => {
+        const file = await readCache(dir);
+        return file && serialOf(file.jwt) === serial ? file : undefined;
+      }, 3_000, `cache of answer ${serial}`);
+      expect(agent.quota('max_query_results')).toBe(serial);
+      expect(agent.license().tier).toBe('Pro');
+      expect(cache.license_id).toBe('lic-pro');
+      expect(cache.format).toBe(1);
+      expect(Date.parse(cache.fetched_at)).toBeGreaterThanOrEqual(server.requests[serial - 1]!.receivedAt);
+    }
+  });
+
+  it('stores the SHA-256 fingerprint of the API key in the cache, never the key', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const dir = await e2e.tempDir();
+    const agent = e2e.agent({
+      apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '24h' },
+    });
+    await agent.start();
+    await agent.stop();
+    const text = await readCacheText(dir);
+    const cache = await readCache(dir);
+    expect(cache?.key_fingerprint).toBe(sha256Hex(API_KEY));
+    expect(cache?.key_fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(text).not.toContain(API_KEY);
+    expect(agent.status().lastRefresh).toBe(cache?.fetched_at);
+  });
+
+  it('reads the API key and server URL from the environment when no option sets them', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const agent = e2e.agent({
+      env: { SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_LICENSE_SERVER_URL: server.url, SOFTCLIENT4ES_HOME: await e2e.tempDir() },
+      trustedKeys: server.keys.jwks, refresh: { interval: '24h' },
+    });
+    await agent.start();
+    expect(agent.status().mode).toBe('api-key');
+    expect(agent.status().tier).toBe('Pro');
+    expect(credentials(server.requests[0]!, 'ApiKey')).toBe(API_KEY);
+  });
+});
+
+describe('API-key mode: start-up', () => {
+  it('uses a verified cache fetched with the same API key at once, without a request', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const dir = await e2e.tempDir();
+    const options = { apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '24h' } };
+    const first = e2e.agent(options);
+    await first.start();
+    await first.stop();
+    expect(server.requests).toHaveLength(1);
+    // The key's template changes: a fetch would now answer Enterprise, the cache still says Pro.
+    server.setApiKey(API_KEY, ENTERPRISE);
+
+    const second = e2e.agent(options);
+    await second.start();
+    expect(second.status()).toMatchObject({ mode: 'api-key', tier: 'Pro', licenseId: 'lic-pro', state: 'scheduled' });
+    expect(second.status().lastRefresh).toBe((await readCache(dir))?.fetched_at);
+    await sleep(300);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('fetches at once when the cache was fetched with another API key', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO, [OTHER_KEY]: ENTERPRISE } });
+    const dir = await e2e.tempDir();
+    const base = { serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '24h' } };
+    const first = e2e.agent({ ...base, apiKey: API_KEY });
+    await first.start();
+    await first.stop();
+
+    const second = e2e.agent({ ...base, apiKey: OTHER_KEY });
+    await second.start();
+    expect(server.requests).toHaveLength(2);
+    expect(credentials(server.requests[1]!, 'ApiKey')).toBe(OTHER_KEY);
+    expect(second.status()).toMatchObject({ tier: 'Enterprise', licenseId: 'lic-ent' });
+    await waitFor(async () => (await readCache(dir))?.key_fingerprint === sha256Hex(OTHER_KEY), 2_000, 'cache rewritten with the new key');
+  });
+
+  it('lets a configured static JWT serve until the first API-key fetch succeeds', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: ENTERPRISE } });
+    const licenseKey = await server.mint({ sub: 'lic-static', tier: 'Pro' });
+    server.respondWith(() => ({ status: 503, body: 'maintenance' }));
+    const agent = e2e.agent({
+      apiKey: API_KEY, licenseKey, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
+      refresh: { interval: '24h' },
+    });
+    await agent.start();
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]?.path).toBe('/v1/license/token');
+    expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Pro', licenseId: 'lic-static' });
+
+    server.respondWith(undefined);
+    const result = await agent.refreshNow();
+    expect(result).toMatchObject({ status: 'refreshed', previousTier: 'Pro', newTier: 'Enterprise' });
+    expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Enterprise', licenseId: 'lic-ent' });
+    expect(credentials(server.requests[1]!, 'ApiKey')).toBe(API_KEY);
+  });
+
+  it('resolves start() after a failed first fetch and backs off about 30 s while it has no license', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    server.respondWith(() => ({ status: 503 }));
+    const agent = e2e.agent({
+      apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
+      refresh: { interval: '24h' },
+    });
+    const before = Date.now();
+    await agent.start();
+    const status = agent.status();
+    expect(status).toMatchObject({ mode: 'api-key', state: 'degradedWarning', tier: 'Community' });
+    const wait = Date.parse(status.nextRefreshAt ?? '') - before;
+    expect(wait).toBeGreaterThanOrEqual(24_000 - 50);
+    expect(wait).toBeLessThanOrEqual(30_000 + 1_000);
+    await sleep(300);
+    expect(server.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * The end-to-end harness: real reference license servers on 127.0.0.1, real temp state
+ * directories, real agents with captured pino logs. Everything a test starts is registered here and
+ * torn down in `afterEach` (agents first, then servers, then directories), so a test never hangs
+ * and never leaks a timer or a socket into the next one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
+import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
+import { decodeLicenseClaims, startLicenseServer, type LicenseServer, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
+
+export const VERSION = '1.2.3';
+export const WARN = 40;
+export const ERROR = 50;
+export const HOUR = 3_600_000;
+export const CACHE_FILE = 'license-cache.json';
+export const INSTANCE_ID_FILE = 'instance-id';
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A pino record, parsed. */
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly time: number;
+  readonly [field: string]: unknown;
+}
+
+export interface LogCapture {
+  readonly logger: Logger;
+  readonly lines: LogLine[];
+  /** Every record exactly as pino wrote it: what an operator's log file would hold. */
+  text(): string;
+  /** Records at exactly this level. */
+  at(level: number): LogLine[];
+  /** `warn` records of failed refreshes (not the short-interval warning or other warnings). */
+  refreshFailures(): LogLine[];
+}
+
+/** A trace-level pino logger writing to memory. */
+export function captureLogs(): LogCapture {
+  const raw: string[] = [];
+  const lines: LogLine[] = [];
+  const stream = {
+    write(line: string) {
+      raw.push(line);
+      lines.push(JSON.parse(line) as LogLine);
+    },
+  };
+  return {
+    logger: pino({ level: 'trace' }, stream),
+    lines,
+    text: () => raw.join(''),
+    at: (level) => lines.filter((line) => line.level === level),
+    refreshFailures: () => lines.filter((line) => line.level === WARN && line.msg.startsWith('license refresh failed')),
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `predicate` every 10 ms until it is truthy and returns its value; rejects after `timeoutMs`
+ * with `what` in the message.
+ */
+export async function waitFor<T>(predicate: () => T | Promise<T>, timeoutMs: number, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Waits until `server` has recorded at least `count` requests. */
+export async function waitForRequests(server: { requests: readonly unknown[] }, count: number, timeoutMs: number): Promise<void> {
+  await waitFor(() => server.requests.length >= count, timeoutMs, `${count} request(s)`);
+}
+
+/** The credentials of the request's `Authorization: <scheme> <credentials>` header. */
+export function credentials(request: { headers: IncomingHttpHeaders }, scheme: string): string | undefined {
+  const header = request.headers.authorization ?? '';
+  return header.startsWith(`${scheme} `) ? header.slice(scheme.length + 1) : undefined;
+}
+
+/** The request body as a JSON object. */
+export function bodyOf(request: RecordedRequest): Record<string, unknown> {
+  return request.body as Record<string, unknown>;
+}
+
+/** Differences between successive timestamps. */
+export function gaps(times: readonly number[]): number[] {
+  return times.slice(1).map((time, i) => time - (times[i] as number));
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The license cache file as stored, or `undefined` while there is none. */
+export interface CacheFile {
+  readonly format: number;
+  readonly license_id: string;
+  readonly jwt: string;
+  readonly fetched_at: string;
+  readonly key_fingerprint: string | null;
+}
+
+export async function readCacheText(dir: string): Promise<string | undefined> {
+  try {
+    return await readFile(path.join(dir, CACHE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export async function readCache(dir: string): Promise<CacheFile | undefined> {
+  const text = await readCacheText(dir);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as CacheFile;
+  } catch {
+    // Caught mid-write by a poll: the agent writes atomically, so this only means "not yet".
+    return undefined;
+  }
+}
+
+/** Writes a license cache in the documented format, as an earlier run of the agent would have. */
+export async function writeCache(dir: string, entry: { jwt: string; fetchedAt: number; apiKey?: string }): Promise<void> {
+  const file: CacheFile = {
+    format: 1,
+    license_id: String(decodeLicenseClaims(entry.jwt).sub),
+    jwt: entry.jwt,
+    fetched_at: new Date(entry.fetchedAt).toISOString(),
+    key_fingerprint: entry.apiKey === undefined ? null : sha256Hex(entry.apiKey),
+  };
+  await writeFile(path.join(dir, CACHE_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** The current time in whole epoch seconds, as JWT claims count it. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A request a {@link StallingServer} received and will never answer. */
+export interface StalledRequest {
+  readonly receivedAt: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Set when the client gave up on the request (timeout, abort) and the socket closed. */
+  closedAt: number | undefined;
+}
+
+/** A `node:http` server that reads each request and never answers it: a hung license server. */
+export interface StallingServer {
+  readonly url: string;
+  readonly requests: StalledRequest[];
+  close(): Promise<void>;
+}
+
+export async function startStallingServer(): Promise<StallingServer> {
+  const requests: StalledRequest[] = [];
+  const server: Server = createServer((request) => {
+    const stalled: StalledRequest = { receivedAt: Date.now(), headers: request.headers, closedAt: undefined };
+    requests.push(stalled);
+    request.resume();
+    request.socket.once('close', () => void (stalled.closedAt = Date.now()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
+
+/** A loopback port with nothing listening on it (connections to it are refused). */
+export async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface E2E {
+  /** The log capture of the current test; agents created with {@link E2E.agent} log into it. */
+  readonly logs: LogCapture;
+  /** Starts a reference license server on 127.0.0.1, closed after the test. */
+  server(options?: LicenseServerOptions): Promise<LicenseServer>;
+  /** Starts a server that never answers, closed after the test. */
+  stallingServer(): Promise<StallingServer>;
+  /** A fresh temp state directory, removed after the test. */
+  tempDir(): Promise<string>;
+  /**
+   * Creates an agent (stopped after the test) with `version`, `env: {}` and the captured logger
+   * unless the options say otherwise.
+   */
+  agent(options: Partial<LicenseAgentOptions>): LicenseAgent;
+}
+
+/** Registers the hooks of an end-to-end test file and returns its helpers. */
+export function useE2E(): E2E {
+  const agents: LicenseAgent[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const dirs: string[] = [];
+  let logs: LogCapture | undefined;
+
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(async () => {
+    await Promise.allSettled(agents.splice(0).map((agent) => agent.stop()));
+    await Promise.allSettled(closers.splice(0).map((close) => close()));
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    logs = undefined;
+  });
+
+  const current = (): LogCapture => {
+    if (!logs) throw new Error('e2e helpers used outside a test');
+    return logs;
+  };
+
+  return {
+    get logs() {
+      return current();
+    },
+    async server(options = {}) {
+      const server = await startLicenseServer(options);
+      closers.push(() => server.close());
+      return server;
+    },
+    async stallingServer() {
+      const server = await startStallingServer();
+      closers.push(() => server.close());
+      return server;
+    },
+    async tempDir() {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-e2e-'));
+      dirs.push(dir);
+      return dir;
+    },
+    agent(options) {
+      const agent = createLicenseAgent({ version: VERSION, env: {}, logger: current().logger, ...options });
+      agents.push(agent);
+      return agent;
+    },
+  };
+}
