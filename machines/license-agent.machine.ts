@@ -1,140 +1,51 @@
 /**
- * The license agent's statechart: when to refresh the license, what to do with the answer, and how
- * to wait after a failure. This file is the specification of that behaviour and holds nothing else:
- * no I/O, no wall clock, no environment. Time and randomness come in through `MachineTime`; the
- * effects (`fetchLicense`, `persistLicense`, the log lines) are placeholders that `src/agent.ts`
- * provides with `machine.provide(...)`.
+ * The license agent's statechart, the specification of its behaviour and nothing else: no I/O, no
+ * wall clock, no environment. Time and randomness come in through `MachineTime`; the effects (the
+ * fetch, persisting the license, the log lines) are placeholders that `src/agent.ts` provides with
+ * `machine.provide(...)`.
  *
- * The root is parallel so that license validity (valid, expiringSoon, grace, degraded) can live in a
- * region of its own beside `refresh`.
+ * Two parallel regions:
+ * - `refresh` decides when to ask the license server for a fresh license and what to do with the
+ *   answer;
+ * - `validity` follows the license in force through its life: `valid` (long-term, within a month,
+ *   within a week), `expiringSoon` (under 48 h), `grace` (expired: early, then mid) and `degraded`
+ *   (grace over: the server runs as Community until a refresh succeeds).
  */
-import { assign, fromPromise, setup } from 'xstate';
-import type { VerifiedLicense } from '../src/license/claims.js';
+import { assign, fromPromise, raise, setup } from 'xstate';
+import type { AgentContext, AgentEvent, AgentInput, FetchInput, FetchOutput, MachineTime } from './context.js';
 import {
-  FORCED_BACKOFF,
-  FORCED_RETRY_MS,
-  UNLICENSED_BACKOFF,
-  backoffDelay,
-  expiryThresholdAt,
-  jitteredInterval,
-} from './schedule.js';
+  expiresAtOf,
+  forcedRefreshAt,
+  hasRefreshPath,
+  nextRegularRefreshAt,
+  scheduleAfterFailure,
+} from './refresh-policy.js';
+import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS } from './schedule.js';
+import { EARLY_GRACE_MS, MONTH_NOTICE_MS, WEEK_NOTICE_MS, validityLeafAt, type ValidityLeaf } from './validity.js';
 
-export type AgentMode = 'api-key' | 'static-jwt' | 'community';
-
-/** Where time and chance come from: the actor's clock and `Math.random` in production. */
-export interface MachineTime {
-  now(): number;
-  random(): number;
-}
-
-/** What the agent knows when it starts: the validated config and what `start()` read from disk. */
-export interface AgentInput {
-  readonly mode: AgentMode;
-  readonly refreshEnabled: boolean;
-  readonly intervalMs: number;
-  readonly jitter: number;
-  /** The best verified license found at start-up (configured or cached), if any. */
-  readonly license: VerifiedLicense | undefined;
-  /** When that license was last refreshed successfully (from the cache), if known. */
-  readonly lastRefreshAt: number | undefined;
-  /**
-   * API-key mode without a license fetched with this key: fetch at once, and back off quickly on
-   * failure (whatever a configured static JWT may serve meanwhile).
-   */
-  readonly awaitingFirstLicense: boolean;
-}
-
-/** What a refresh attempt reports back to whoever asked for it (`refreshNow()`). */
-export interface RefreshOutcome {
-  readonly attempt: number;
-  readonly ok: boolean;
-  readonly forced: boolean;
-  readonly at: number;
-  readonly error: unknown;
-}
-
-export interface AgentContext {
-  readonly mode: AgentMode;
-  readonly refreshEnabled: boolean;
-  readonly intervalMs: number;
-  readonly jitter: number;
-  readonly license: VerifiedLicense | undefined;
-  readonly lastRefreshAt: number | undefined;
-  readonly awaitingFirstLicense: boolean;
-  /** The regular refresh is due at this instant (already jittered). */
-  readonly nextRefreshAt: number;
-  /** A forced refresh may not run before this instant: it keeps forced refreshes from looping. */
-  readonly forcedNotBefore: number;
-  /** Consecutive failed attempts; drives the backoff. */
-  readonly failures: number;
-  readonly attempts: number;
-  readonly lastOutcome: RefreshOutcome | undefined;
-}
-
-export type AgentEvent = { type: 'refresh.now' } | { type: 'agent.stop' };
-
-/** What the fetch actor gets: enough to pick the endpoint and the token. */
-export interface FetchInput {
-  readonly mode: AgentMode;
-  readonly license: VerifiedLicense | undefined;
-  readonly forced: boolean;
-}
-
-/** The fetch actor's result: a verified new license, or `undefined` when the server said "no change". */
-export type FetchOutput = VerifiedLicense | undefined;
+export type { AgentContext, AgentEvent, AgentInput, AgentMode, FetchInput, FetchOutput, MachineTime, RefreshOutcome } from './context.js';
+export { forcedRefreshAt, hasRefreshPath } from './refresh-policy.js';
 
 function notProvided(name: string): never {
   throw new Error(`license agent machine: "${name}" is not provided`);
 }
 
-function expiresAt(license: VerifiedLicense | undefined): number | undefined {
-  const exp = license?.claims.exp;
-  return exp === undefined ? undefined : exp * 1000;
+const CHECK_VALIDITY = '#licenseAgent.validity.checking';
+
+/**
+ * A validity leaf re-checks itself against the clock when a refresh brings a new license or the
+ * clock jumps, and moves only when it has gone stale: no repeated entry logs for nothing.
+ */
+function recheck(leaf: ValidityLeaf) {
+  const stale = { guard: { type: 'isValidityNot', params: { leaf } }, target: CHECK_VALIDITY } as const;
+  return { 'license.adopted': stale, 'clock.wake': stale };
 }
 
-/** True when the agent has a network path to refresh the license in its mode. */
-export function hasRefreshPath(context: Pick<AgentContext, 'mode' | 'license'>): boolean {
-  if (context.mode === 'api-key') return true;
-  if (context.mode === 'static-jwt') return context.license?.claims.refresh_url !== undefined;
-  return false;
-}
-
-/** The instant a forced refresh is due: the 48-hour threshold, but never before `forcedNotBefore`. */
-export function forcedRefreshAt(context: Pick<AgentContext, 'license' | 'forcedNotBefore'>): number {
-  return Math.max(expiryThresholdAt(expiresAt(context.license)), context.forcedNotBefore);
-}
-
-/** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
-function isRejection(error: unknown): boolean {
-  const status = (error as { status?: unknown } | null)?.status;
-  return status === 401 || status === 403;
-}
-
-function retryAfterMs(error: unknown): number {
-  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
-}
 
 /** Builds the machine around a time source. Pure: the same time source gives the same behaviour. */
 export function createLicenseAgentMachine(time: MachineTime) {
-  const regularDelay = (context: AgentContext) => jitteredInterval(context.intervalMs, context.jitter, time.random());
-
-  /** After a failure: when may each kind of refresh run again? */
-  function scheduleAfterFailure(context: AgentContext, error: unknown, forced: boolean) {
-    const now = time.now();
-    const failures = context.failures + 1;
-    const waitAtLeast = Math.min(retryAfterMs(error), context.intervalMs);
-    // Keep the regular tick where it was unless it has passed: a failure never skips nor adds a tick.
-    let nextRefreshAt = context.nextRefreshAt > now ? context.nextRefreshAt : now + regularDelay(context);
-    let forcedNotBefore = now + backoffDelay(failures, FORCED_BACKOFF, time.random());
-    if (context.awaitingFirstLicense && !isRejection(error)) {
-      nextRefreshAt = now + backoffDelay(failures, UNLICENSED_BACKOFF, time.random());
-    }
-    if (isRejection(error)) forcedNotBefore = nextRefreshAt;
-    nextRefreshAt = Math.max(nextRefreshAt, now + waitAtLeast);
-    forcedNotBefore = Math.max(forcedNotBefore, now + waitAtLeast);
-    return { failures, nextRefreshAt, forcedNotBefore, forced };
-  }
+  const until = (instant: number) => Math.max(0, instant - time.now());
+  const expiry = (context: AgentContext) => expiresAtOf(context) ?? Number.POSITIVE_INFINITY;
 
   return setup({
     types: {
@@ -146,27 +57,39 @@ export function createLicenseAgentMachine(time: MachineTime) {
       fetchLicense: fromPromise<FetchOutput, FetchInput>(async () => notProvided('fetchLicense')),
     },
     guards: {
-      hasNoRefreshPath: ({ context }) => !hasRefreshPath(context),
-      canRefresh: ({ context }) => hasRefreshPath(context),
+      hasNoRefreshPath: ({ context }) => !context.networkAllowed || !hasRefreshPath(context),
+      canRefresh: ({ context }) => context.networkAllowed && hasRefreshPath(context),
       needsFirstLicense: ({ context }) => context.awaitingFirstLicense,
       isAutomaticRefreshOff: ({ context }) => !context.refreshEnabled && !context.awaitingFirstLicense,
       isForcedRefreshDue: ({ context }) => time.now() >= forcedRefreshAt(context),
+      isValidity: ({ context }, params: { leaf: ValidityLeaf }) =>
+        validityLeafAt(expiresAtOf(context), context.gracePeriodMs, time.now()) === params.leaf,
+      isValidityNot: ({ context }, params: { leaf: ValidityLeaf }) =>
+        validityLeafAt(expiresAtOf(context), context.gracePeriodMs, time.now()) !== params.leaf,
     },
     delays: {
-      refreshInterval: ({ context }) => Math.max(0, context.nextRefreshAt - time.now()),
-      expiryThreshold: ({ context }) => Math.max(0, forcedRefreshAt(context) - time.now()),
+      refreshInterval: ({ context }) => until(context.nextRefreshAt),
+      forcedRefreshDue: ({ context }) => until(forcedRefreshAt(context)),
+      monthBeforeExpiry: ({ context }) => until(expiry(context) - MONTH_NOTICE_MS),
+      weekBeforeExpiry: ({ context }) => until(expiry(context) - WEEK_NOTICE_MS),
+      expiryThreshold: ({ context }) => until(expiry(context) - EXPIRY_THRESHOLD_MS),
+      expiry: ({ context }) => until(expiry(context)),
+      earlyGraceEnd: ({ context }) => until(expiry(context) + EARLY_GRACE_MS),
+      graceEnd: ({ context }) => until(expiry(context) + context.gracePeriodMs),
+      dailyReminder: DAY,
     },
     actions: {
       adoptLicense: assign(({ context, event }) => {
         const received = (event as unknown as { output: FetchOutput }).output;
         return { license: received ?? context.license };
       }),
+      announceLicense: raise({ type: 'license.adopted' }),
       recordSuccess: assign(({ context }, params: { forced: boolean }) => {
         const now = time.now();
         const attempt = context.attempts + 1;
         return {
           lastRefreshAt: now,
-          nextRefreshAt: now + regularDelay(context),
+          nextRefreshAt: nextRegularRefreshAt(context, now, now, time.random()),
           // Even a good answer may still expire within 48 h: ask again in an hour, not in a loop.
           forcedNotBefore: now + FORCED_RETRY_MS,
           failures: 0,
@@ -177,36 +100,31 @@ export function createLicenseAgentMachine(time: MachineTime) {
       }),
       recordFailure: assign(({ context, event }, params: { forced: boolean }) => {
         const error = (event as unknown as { error: unknown }).error;
-        const { failures, nextRefreshAt, forcedNotBefore } = scheduleAfterFailure(context, error, params.forced);
+        const now = time.now();
         const attempt = context.attempts + 1;
         return {
-          failures,
-          nextRefreshAt,
-          forcedNotBefore,
+          ...scheduleAfterFailure(context, error, now, time.random),
           attempts: attempt,
-          lastOutcome: { attempt, ok: false, forced: params.forced, at: time.now(), error },
+          lastOutcome: { attempt, ok: false, forced: params.forced, at: now, error },
         };
       }),
       persistLicense: () => notProvided('persistLicense'),
       logRefreshFailure: () => notProvided('logRefreshFailure'),
+      logExpiryNotice: (_, _params: { stage: 'month' | 'week' | 'expiringSoon' }) => notProvided('logExpiryNotice'),
+      logGrace: () => notProvided('logGrace'),
+      logDegraded: () => notProvided('logDegraded'),
     },
   }).createMachine({
     id: 'licenseAgent',
     type: 'parallel',
     context: ({ input }) => {
       const now = time.now();
-      const jittered = jitteredInterval(input.intervalMs, input.jitter, time.random());
+      const { lastRefreshAt } = input;
       return {
-        mode: input.mode,
-        refreshEnabled: input.refreshEnabled,
-        intervalMs: input.intervalMs,
-        jitter: input.jitter,
-        license: input.license,
-        lastRefreshAt: input.lastRefreshAt,
-        awaitingFirstLicense: input.awaitingFirstLicense,
+        ...input,
         // The schedule survives restarts: due one interval after the last success, or now. A last
         // success "in the future" (the system clock stepped back) counts as now, not as a delay.
-        nextRefreshAt: input.lastRefreshAt === undefined ? now : Math.min(input.lastRefreshAt, now) + jittered,
+        nextRefreshAt: lastRefreshAt === undefined ? now : nextRegularRefreshAt(input, Math.min(lastRefreshAt, now), now, time.random()),
         forcedNotBefore: now,
         failures: 0,
         attempts: 0,
@@ -236,9 +154,10 @@ export function createLicenseAgentMachine(time: MachineTime) {
           scheduled: {
             after: {
               refreshInterval: 'refreshing',
-              expiryThreshold: 'forcedRefresh',
+              forcedRefreshDue: 'forcedRefresh',
             },
-            on: { 'refresh.now': 'refreshing' },
+            // After a clock jump, re-enter to re-arm both timers against the clock.
+            on: { 'refresh.now': 'refreshing', 'clock.wake': { target: 'scheduled', reenter: true } },
           },
           refreshing: {
             invoke: {
@@ -247,15 +166,15 @@ export function createLicenseAgentMachine(time: MachineTime) {
               input: ({ context }) => ({ mode: context.mode, license: context.license, forced: false }),
               onDone: {
                 target: 'idle',
-                actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: false } }, 'persistLicense'],
+                actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: false } }, 'persistLicense', 'announceLicense'],
               },
               onError: {
                 target: 'degradedWarning',
-                actions: { type: 'recordFailure', params: { forced: false } },
+                actions: [{ type: 'recordFailure', params: { forced: false } }, 'logRefreshFailure'],
               },
             },
           },
-          /** The license expires within 48 hours: refresh now, whatever the regular schedule says. */
+          /** The license expires within 48 hours (or has expired): refresh now, whatever the schedule says. */
           forcedRefresh: {
             invoke: {
               id: 'forcedFetch',
@@ -263,26 +182,100 @@ export function createLicenseAgentMachine(time: MachineTime) {
               input: ({ context }) => ({ mode: context.mode, license: context.license, forced: true }),
               onDone: {
                 target: 'idle',
-                actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: true } }, 'persistLicense'],
+                actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: true } }, 'persistLicense', 'announceLicense'],
               },
               onError: {
                 target: 'degradedWarning',
-                actions: { type: 'recordFailure', params: { forced: true } },
+                actions: [{ type: 'recordFailure', params: { forced: true } }, 'logRefreshFailure'],
               },
             },
           },
           /**
-           * The last refresh failed: the current license stays in use and the agent waits, as in
-           * `scheduled`, for the next tick (or the backoff, while it has no license at all).
+           * The last refresh failed (and was logged on the way in): the current license stays in use
+           * and the agent waits, as in `scheduled`, for the next tick (or the backoff, while it has
+           * no license at all).
            */
           degradedWarning: {
-            entry: 'logRefreshFailure',
             always: { guard: 'isAutomaticRefreshOff', target: 'offline' },
             after: {
               refreshInterval: 'refreshing',
-              expiryThreshold: 'forcedRefresh',
+              forcedRefreshDue: 'forcedRefresh',
             },
-            on: { 'refresh.now': 'refreshing' },
+            on: { 'refresh.now': 'refreshing', 'clock.wake': { target: 'degradedWarning', reenter: true } },
+          },
+          stopped: { type: 'final' },
+        },
+      },
+      validity: {
+        initial: 'checking',
+        on: { 'agent.stop': '.stopped' },
+        states: {
+          /** Decides the stage from the license's expiry and the clock: at start-up and on every re-check. */
+          checking: {
+            always: [
+              { guard: { type: 'isValidity', params: { leaf: 'degraded' } }, target: 'degraded' },
+              { guard: { type: 'isValidity', params: { leaf: 'mid' } }, target: 'grace.mid' },
+              { guard: { type: 'isValidity', params: { leaf: 'early' } }, target: 'grace.early' },
+              { guard: { type: 'isValidity', params: { leaf: 'expiringSoon' } }, target: 'expiringSoon' },
+              { guard: { type: 'isValidity', params: { leaf: 'withinWeek' } }, target: 'valid.withinWeek' },
+              { guard: { type: 'isValidity', params: { leaf: 'withinMonth' } }, target: 'valid.withinMonth' },
+              { target: 'valid.longTerm' },
+            ],
+          },
+          /** The license is in force and more than 48 hours from expiry (or never expires). */
+          valid: {
+            initial: 'longTerm',
+            states: {
+              longTerm: {
+                after: { monthBeforeExpiry: CHECK_VALIDITY },
+                on: recheck('longTerm'),
+              },
+              withinMonth: {
+                entry: { type: 'logExpiryNotice', params: { stage: 'month' } },
+                after: { weekBeforeExpiry: CHECK_VALIDITY },
+                on: recheck('withinMonth'),
+              },
+              /** The last week: a warning every day, and refreshes at least every 6 hours. */
+              withinWeek: {
+                entry: { type: 'logExpiryNotice', params: { stage: 'week' } },
+                after: {
+                  expiryThreshold: CHECK_VALIDITY,
+                  dailyReminder: { target: 'withinWeek', reenter: true },
+                },
+                on: recheck('withinWeek'),
+              },
+            },
+          },
+          /** Under 48 hours left: the refresh region forces refreshes; the paid tier still applies. */
+          expiringSoon: {
+            entry: { type: 'logExpiryNotice', params: { stage: 'expiringSoon' } },
+            after: { expiry: CHECK_VALIDITY },
+            on: recheck('expiringSoon'),
+          },
+          /** Expired, inside the grace period: the paid tier still applies; a warning a day. */
+          grace: {
+            entry: 'logGrace',
+            after: {
+              graceEnd: CHECK_VALIDITY,
+              dailyReminder: { target: 'grace', reenter: true },
+            },
+            initial: 'early',
+            states: {
+              early: {
+                // Entering grace (or a daily reminder) in its second part lands here first.
+                always: { guard: { type: 'isValidity', params: { leaf: 'mid' } }, target: 'mid' },
+                after: { earlyGraceEnd: 'mid' },
+                on: recheck('early'),
+              },
+              mid: {
+                on: recheck('mid'),
+              },
+            },
+          },
+          /** Grace is over: the effective license is Community until a refresh brings a valid one. */
+          degraded: {
+            entry: 'logDegraded',
+            on: recheck('degraded'),
           },
           stopped: { type: 'final' },
         },

@@ -7,47 +7,47 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { createActor, type Actor, type SnapshotFrom } from 'xstate';
-import {
-  createLicenseAgentMachine,
-  forcedRefreshAt,
-  hasRefreshPath,
-  type AgentContext,
-  type AgentMode,
-  type LicenseAgentMachine,
-} from '../machines/license-agent.machine.js';
+import type { AgentContext, AgentMode } from '../machines/context.js';
+import { createLicenseAgentMachine, type LicenseAgentMachine } from '../machines/license-agent.machine.js';
+import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { createWallClock } from './clock.js';
-import { describeError, LicenseError } from './errors.js';
-import { QUOTA_NAMES, type QuotaName, type Tier, type VerifiedLicense } from './license/claims.js';
-import { COMMUNITY_LICENSE, effectiveLicense, featureSet, type EffectiveLicense } from './license/effective.js';
+import { formatDuration } from './duration.js';
+import { describeError } from './errors.js';
+import { QUOTA_NAMES, type QuotaName, type Tier } from './license/claims.js';
+import {
+  COMMUNITY_LICENSE,
+  effectiveLicense,
+  featureSet,
+  type EffectiveLicense,
+  type GraceStage,
+  type ValidityStage,
+} from './license/effective.js';
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
-import { createVerifier } from './license/verify.js';
+import { createVerifier, type LicenseVerifier } from './license/verify.js';
 import { createAgentLogger } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
 import { createFetchLicense, createLogRefreshFailure, createPersistLicense } from './refresh.js';
 import { prepareStartup, type StartupResult } from './startup.js';
+import { destinationHost } from './state/sent-ledger.js';
+import {
+  buildStatus,
+  networkNotice,
+  refreshLicenseRow,
+  showLicenseRow,
+  type AgentStatus,
+  type RefreshLicenseRow,
+  type RefreshState,
+  type ShowLicenseRow,
+} from './status.js';
+import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
 import type { UsageCounters } from './telemetry/counters.js';
 import { countersOf, createTelemetryActor, reportUsage, type TelemetryActor } from './telemetry/telemetry-actor.js';
-import { formatDuration } from './duration.js';
+import { createValidityLogs } from './validity-log.js';
+import { startWakeWatchdog } from './wake-watchdog.js';
 
-/** The refresh region's states, as `status().state` reports them. */
-export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';
-
-export interface AgentStatus {
-  readonly mode: AgentMode;
-  readonly state: RefreshState | 'created';
-  readonly tier: Tier;
-  readonly licenseId: string | null;
-  readonly expiresAt: string | null;
-  readonly instanceId: string | null;
-  readonly lastRefresh: string | null;
-  readonly nextRefreshAt: string | null;
-  readonly refreshEnabled: boolean;
-  readonly telemetryEnabled: boolean;
-  readonly stateDir: string | null;
-  readonly lastError: string | null;
-}
+export type { AgentStatus, RefreshLicenseRow, RefreshState, ShowLicenseRow } from './status.js';
 
 export interface RefreshResult {
   readonly previousTier: Tier;
@@ -56,8 +56,18 @@ export interface RefreshResult {
   readonly message: string;
 }
 
+/** What the next refresh would send: the `telemetry` command shows it to operators. */
+export interface TelemetryPreview {
+  readonly enabled: boolean;
+  /** The switch that turned telemetry off, or `null`. */
+  readonly disabledBy: string | null;
+  /** Where the body would go, or `null` when the agent never contacts a server. */
+  readonly endpoint: string | null;
+  readonly body: object;
+}
+
 export interface LicenseAgentEvents {
-  /** The effective license's terms changed: an upgrade, a downgrade, a new license. */
+  /** The effective license's terms changed: an upgrade, a degradation, a restoration. */
   licenseChanged: [license: EffectiveLicense, previous: EffectiveLicense];
   /** The refresh region moved to another state (`scheduled`, `refreshing`, ...). */
   stateChanged: [state: RefreshState, previous: RefreshState | null];
@@ -73,8 +83,20 @@ function sameTerms(a: EffectiveLicense, b: EffectiveLicense): boolean {
     && QUOTA_NAMES.every((name) => a.quotas[name] === b.quotas[name]);
 }
 
-function iso(ms: number | undefined): string | null {
-  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+type Snapshot = SnapshotFrom<LicenseAgentMachine>;
+
+function refreshStateOf(snapshot: Snapshot): RefreshState {
+  return (snapshot.value as { refresh: RefreshState }).refresh;
+}
+
+/** The validity region's stage and grace part; `checking` and `stopped` never last, so they map to `valid`. */
+function validityOf(snapshot: Snapshot | undefined): { stage: ValidityStage; grace: GraceStage } {
+  const value = (snapshot?.value as { validity?: unknown } | undefined)?.validity;
+  if (value === 'expiringSoon' || value === 'degraded') return { stage: value, grace: 'none' };
+  if (typeof value === 'object' && value !== null && 'grace' in value) {
+    return { stage: 'grace', grace: (value as { grace: 'early' | 'mid' }).grace };
+  }
+  return { stage: 'valid', grace: 'none' };
 }
 
 /**
@@ -86,6 +108,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   readonly #log: Logger;
   readonly #clock: AgentClock;
   readonly #random: () => number;
+  readonly #watchClock: boolean;
   readonly #telemetryActor: TelemetryActor;
   /** The server's recording API; writes go straight into the telemetry actor's counters. */
   readonly telemetry: UsageCounters;
@@ -93,9 +116,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #actor: Actor<LicenseAgentMachine> | undefined;
   #http: HttpClient | undefined;
   #apiKeyClient: ApiKeyClient | undefined;
+  #stopWatchdog: (() => void) | undefined;
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
-  #licenseSource: VerifiedLicense | undefined;
+  #licenseKey: unknown;
   #features: ReadonlySet<string> = featureSet(COMMUNITY_LICENSE);
   #stopped = false;
 
@@ -107,6 +131,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#log = createAgentLogger(options.logger);
     this.#clock = options.clock ?? createWallClock();
     this.#random = options.random ?? Math.random;
+    // A simulated clock is moved by its test, which sends `clock.wake` itself when it simulates a suspend.
+    this.#watchClock = options.clock === undefined;
     this.#telemetryActor = createTelemetryActor();
     this.telemetry = countersOf(this.#telemetryActor);
   }
@@ -124,52 +150,35 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#startup = startup;
     this.#telemetryActor.start();
 
-    const machine = createLicenseAgentMachine({ now: () => this.#clock.now(), random: this.#random }).provide({
-      actors: {
-        fetchLicense: createFetchLicense({
-          config,
-          log: this.#log,
-          verify,
-          now: () => this.#clock.now(),
-          apiKeyClient: () => this.#getApiKeyClient(),
-          http: () => this.#getHttp(),
-          bodyFacts: () => ({
-            instanceId: startup.instanceId,
-            version: config.version,
-            uptimeMs: this.#clock.now() - this.#startedAt,
-            usage: config.telemetryEnabled ? reportUsage(this.#telemetryActor) : undefined,
-          }),
-        }),
-      },
-      actions: {
-        persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint),
-        logRefreshFailure: createLogRefreshFailure(this.#log),
-      },
-    });
-    const actor = createActor(machine, { input: startup.input, clock: this.#clock });
+    const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock });
     this.#actor = actor;
-    this.#adopt(actor.getSnapshot().context);
-    let previousState: RefreshState | undefined;
+    let previousState: RefreshState | null = null;
     actor.subscribe({
       next: (snapshot) => {
-        this.#adopt(snapshot.context);
-        const state = this.#refreshState(snapshot);
-        if (state !== previousState) {
-          this.#log.debug({ from: previousState ?? null, to: state }, `license agent ${state}`);
-          const from = previousState ?? null;
-          previousState = state;
-          this.emit('stateChanged', state, from);
-        }
+        this.#adopt(snapshot);
+        const state = refreshStateOf(snapshot);
+        if (state === previousState) return;
+        this.#log.debug({ from: previousState, to: state }, `license agent ${state}`);
+        const from = previousState;
+        previousState = state;
+        this.emit('stateChanged', state, from);
       },
       error: (error) => this.#log.error({ err: { message: describeError(error) } }, 'license agent stopped on an internal error'),
     });
     actor.start();
-    this.#adopt(actor.getSnapshot().context);
+    this.#adopt(actor.getSnapshot());
+    const { context } = actor.getSnapshot();
     this.#log.info(
-      { mode: startup.input.mode, licenseId: this.#license.licenseId, tier: this.#license.tier, instanceId: startup.instanceId },
-      `license agent started in ${startup.input.mode} mode`,
+      { mode: context.mode, licenseId: this.#license.licenseId, tier: this.#license.tier, instanceId: startup.instanceId },
+      `license agent started in ${context.mode} mode; ${networkNotice(config, context)}`,
     );
-    if (startup.input.awaitingFirstLicense) await this.#waitForAttempt(0);
+    if (this.#watchClock) {
+      this.#stopWatchdog = startWakeWatchdog(this.#clock, (driftMs) => {
+        this.#log.info({ driftMs }, 'the wall clock jumped (suspend or clock change); re-checking the license');
+        this.notifyClockJump();
+      });
+    }
+    if (startup.input.awaitingFirstLicense && startup.input.networkAllowed) await this.#waitForAttempt(0);
   }
 
   /** The effective license: a frozen object, replaced on change, never recomputed per call. */
@@ -188,25 +197,32 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   status(): AgentStatus {
     const snapshot = this.#actor?.getSnapshot();
-    const context = snapshot?.context;
-    const license = this.#license;
-    const state = snapshot ? this.#refreshState(snapshot) : 'created';
-    const waiting = state === 'scheduled' || state === 'degradedWarning';
-    const outcome = context?.lastOutcome;
-    return {
-      mode: context?.mode ?? this.#startup?.input.mode ?? (this.#config.apiKey ? 'api-key' : this.#config.licenseKey ? 'static-jwt' : 'community'),
-      state,
-      tier: license.tier,
-      licenseId: context?.license?.claims.sub ?? null,
-      expiresAt: iso(context?.license?.claims.exp === undefined ? undefined : context.license.claims.exp * 1000),
+    return buildStatus({
+      config: this.#config,
+      mode: snapshot?.context.mode ?? this.#configuredMode(),
+      state: snapshot ? refreshStateOf(snapshot) : 'created',
+      validity: validityOf(snapshot).stage,
+      context: snapshot?.context,
+      license: this.#license,
       instanceId: this.#startup?.instanceId ?? null,
-      lastRefresh: iso(context?.lastRefreshAt),
-      nextRefreshAt: waiting && context ? iso(Math.min(context.nextRefreshAt, forcedRefreshAt(context))) : null,
-      refreshEnabled: this.#config.refresh.enabled,
-      telemetryEnabled: this.#config.telemetryEnabled,
       stateDir: this.#startup?.stateDir ?? null,
-      lastError: outcome && !outcome.ok ? describeError(outcome.error) : null,
-    };
+      now: this.#clock.now(),
+    });
+  }
+
+  /** The row of `SHOW LICENSE`. */
+  showLicense(): ShowLicenseRow {
+    return showLicenseRow(this.#license, this.status());
+  }
+
+  /** `REFRESH LICENSE`: runs {@link refreshNow} and returns its row. */
+  async refreshLicense(): Promise<RefreshLicenseRow> {
+    const previousTier = this.#license.tier;
+    if (this.status().mode === 'community') {
+      return refreshLicenseRow(previousTier, this.#license, { ok: false, message: 'License refresh is not supported in Community mode' });
+    }
+    const result = await this.refreshNow();
+    return refreshLicenseRow(previousTier, this.#license, { ok: result.status === 'refreshed', message: result.message });
   }
 
   /** Like REFRESH LICENSE: one refresh now, whatever the schedule, and what came of it. */
@@ -220,7 +236,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     });
     const actor = this.#actor;
     if (!actor || this.#stopped) return result('failed', 'the license agent is not running');
-    const context = actor.getSnapshot().context;
+    const { context } = actor.getSnapshot();
+    if (!context.networkAllowed) return result('failed', 'the agent runs offline: no refresh');
     if (!hasRefreshPath(context)) {
       return result('failed', context.mode === 'community' ? 'no license configured: nothing to refresh' : 'this license has no refresh_url: it cannot be refreshed');
     }
@@ -233,24 +250,78 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     return result('failed', describeError(outcome.error));
   }
 
+  /** The exact body the next refresh would send, and whether telemetry is in it. */
+  previewTelemetry(): TelemetryPreview {
+    const status = this.status();
+    const context = this.#actor?.getSnapshot().context;
+    const facts = this.#bodyFacts();
+    const body = context?.mode === 'static-jwt' && context.license
+      ? buildRefreshRequestBody(context.license.claims.sub, facts)
+      : buildTokenRequestBody(facts);
+    return { enabled: this.#config.telemetryEnabled, disabledBy: status.telemetryDisabledBy, endpoint: status.endpoint, body };
+  }
+
+  /**
+   * Tells the agent that the wall clock jumped (the agent notices a suspend by itself; this is for
+   * embedders that learn of one first, and for tests): every timer is re-checked against the clock.
+   */
+  notifyClockJump(): void {
+    if (!this.#stopped) this.#actor?.send({ type: 'clock.wake' });
+  }
+
   /** Clears every timer, aborts any request in flight and flushes the cache: the process can exit. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopWatchdog?.();
     const actor = this.#actor;
     if (actor) {
       actor.send({ type: 'agent.stop' });
       actor.stop();
     }
     this.#telemetryActor.stop();
-    await this.#startup?.cache?.flush();
+    await Promise.all([this.#startup?.cache?.flush(), this.#startup?.ledger?.flush()]);
     await this.#http?.close();
     this.#log.info('license agent stopped');
   }
 
-  #refreshState(snapshot: SnapshotFrom<LicenseAgentMachine>): RefreshState {
-    const value = snapshot.value as { refresh: RefreshState };
-    return value.refresh;
+  #createMachine(startup: StartupResult, verify: LicenseVerifier) {
+    const now = () => this.#clock.now();
+    return createLicenseAgentMachine({ now, random: this.#random }).provide({
+      actors: {
+        fetchLicense: createFetchLicense({
+          config: this.#config,
+          log: this.#log,
+          verify,
+          now,
+          apiKeyClient: () => this.#getApiKeyClient(),
+          http: () => this.#getHttp(),
+          bodyFacts: () => this.#bodyFacts(),
+          recordSent: ({ endpoint, url, body, status }) => {
+            void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
+          },
+        }),
+      },
+      actions: {
+        persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint),
+        logRefreshFailure: createLogRefreshFailure(this.#log, now),
+        ...createValidityLogs(this.#log, now),
+      },
+    });
+  }
+
+  #bodyFacts(): BodyFacts {
+    return {
+      instanceId: this.#startup?.instanceId ?? '',
+      version: this.#config.version,
+      uptimeMs: this.#startup ? this.#clock.now() - this.#startedAt : 0,
+      usage: this.#config.telemetryEnabled ? reportUsage(this.#telemetryActor) : undefined,
+    };
+  }
+
+  #configuredMode(): AgentMode {
+    if (this.#config.apiKey) return 'api-key';
+    return this.#config.licenseKey ? 'static-jwt' : 'community';
   }
 
   /** Resolves with the outcome of the first attempt numbered after `attempts`, or `undefined` on stop. */
@@ -260,7 +331,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       const check = () => {
         const snapshot = actor.getSnapshot();
         if (snapshot.context.attempts > attempts) return resolve(snapshot.context.lastOutcome), true;
-        if (snapshot.status !== 'active' || this.#refreshState(snapshot) === 'stopped') return resolve(undefined), true;
+        if (snapshot.status !== 'active' || refreshStateOf(snapshot) === 'stopped') return resolve(undefined), true;
         return false;
       };
       if (check()) return;
@@ -273,24 +344,40 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   }
 
   /**
-   * Recomputes the effective license when the license in the machine changed. A routine refresh
-   * that only moves the expiry is logged, not announced: `licenseChanged` means the terms changed.
+   * Recomputes the effective license when the license or its validity stage changed. A routine
+   * refresh that only moves the expiry is logged, not announced: `licenseChanged` means the terms
+   * changed.
    */
-  #adopt(context: AgentContext): void {
-    if (context.license === this.#licenseSource) return;
-    this.#licenseSource = context.license;
-    const next = effectiveLicense(context.license, this.#clock.now());
+  #adopt(snapshot: Snapshot): void {
+    const { license } = snapshot.context;
+    const { stage, grace } = validityOf(snapshot);
+    if (stage === 'valid' && (snapshot.value as { validity?: unknown }).validity === 'stopped') return;
+    const key = `${stage}/${grace}`;
+    if (license === this.#licenseSourceOf() && key === this.#licenseKey) return;
+    const next = effectiveLicense(license, stage, grace);
     const previous = this.#license;
+    const renewed = license !== this.#licenseSourceOf();
+    this.#licenseSource = license;
+    this.#licenseKey = key;
     this.#license = next;
     this.#features = featureSet(next);
     if (sameTerms(next, previous)) {
-      if (this.#actor) this.#log.info({ licenseId: next.licenseId, expiresAt: next.expiresAt }, 'license renewed');
+      if (renewed && this.#actor?.getSnapshot().status === 'active') {
+        this.#log.info({ licenseId: next.licenseId, expiresAt: next.expiresAt }, 'license renewed');
+      }
       return;
     }
-    if (this.#actor) {
+    if (previous.degraded && !next.degraded && next.tier !== 'Community') {
+      this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt }, `license restored: ${next.tier}`);
+    } else {
       this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier }, `license in force: ${next.tier}`);
     }
     this.emit('licenseChanged', next, previous);
+  }
+
+  #licenseSource: unknown;
+  #licenseSourceOf(): unknown {
+    return this.#licenseSource;
   }
 
   #getHttp(): HttpClient {
@@ -318,5 +405,3 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 export function createLicenseAgent(options: LicenseAgentOptions): LicenseAgent {
   return new LicenseAgent(options);
 }
-
-export { LicenseError };

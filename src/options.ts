@@ -14,6 +14,7 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 24 * 3_600_000;
 export const DEFAULT_JITTER = 0.05;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+export const DEFAULT_GRACE_PERIOD_MS = 14 * 86_400_000;
 
 /** Time as the agent sees it: the wall clock in production, a simulated one in tests. */
 export interface AgentClock {
@@ -54,6 +55,10 @@ export interface LicenseAgentOptions {
   readonly trustedKeys?: JSONWebKeySet | undefined;
   /** A pino logger; the agent logs through a child of it. Default: pino on stderr. */
   readonly logger?: Logger | undefined;
+  /** How long an expired license keeps its tier before the server degrades to Community. Default `'14d'`. */
+  readonly gracePeriod?: string | number | undefined;
+  /** Never contact the license server (tools that only read the state, such as `status`). Default `false`. */
+  readonly offline?: boolean | undefined;
   /** Time to establish a connection to the license server. Default `'10s'`. */
   readonly connectTimeout?: string | number | undefined;
   /** Time to wait for the server's answer (headers, then each body chunk). Default `'10s'`. */
@@ -74,6 +79,10 @@ export interface AgentConfig {
   readonly serverUrl: string;
   readonly refresh: { readonly enabled: boolean; readonly intervalMs: number; readonly jitter: number };
   readonly telemetryEnabled: boolean;
+  /** The first switch that turned telemetry off (`'telemetry.enabled'`, `'DO_NOT_TRACK'`, ...), if any. */
+  readonly telemetryDisabledBy: string | undefined;
+  readonly gracePeriodMs: number;
+  readonly offline: boolean;
   readonly stateDir: string | undefined;
   readonly trustedKeys: JSONWebKeySet | undefined;
   readonly connectTimeoutMs: number;
@@ -82,7 +91,7 @@ export interface AgentConfig {
 
 const TOP_LEVEL_OPTIONS = new Set([
   'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
-  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random',
+  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
 const TELEMETRY_OPTIONS = new Set(['enabled']);
@@ -122,11 +131,30 @@ function booleanOption(value: unknown, name: string, fallback: boolean): boolean
   return value;
 }
 
+const OFF_WORDS = ['false', '0', 'no', 'off'];
+const ON_WORDS = ['true', '1', 'yes', 'on'];
+
+/** The environment variable that turns telemetry off, whatever the options say, or `undefined`. */
+export function telemetryOptOutVariable(env: Record<string, string | undefined>): string | undefined {
+  const says = (name: string, words: string[]) => {
+    const value = env[name];
+    return value !== undefined && words.includes(value.trim().toLowerCase());
+  };
+  if (says('SOFTCLIENT4ES_TELEMETRY_ENABLED', OFF_WORDS)) return 'SOFTCLIENT4ES_TELEMETRY_ENABLED';
+  if (says('SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED', OFF_WORDS)) return 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED';
+  if (says('DO_NOT_TRACK', ON_WORDS)) return 'DO_NOT_TRACK';
+  return undefined;
+}
+
 /** True when the environment turns telemetry off, whatever the options say. */
 export function telemetryOptedOut(env: Record<string, string | undefined>): boolean {
-  const off = (v: string | undefined) => v !== undefined && ['false', '0', 'no', 'off'].includes(v.trim().toLowerCase());
-  const on = (v: string | undefined) => v !== undefined && ['true', '1', 'yes', 'on'].includes(v.trim().toLowerCase());
-  return off(env['SOFTCLIENT4ES_TELEMETRY_ENABLED']) || off(env['SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED']) || on(env['DO_NOT_TRACK']);
+  return telemetryOptOutVariable(env) !== undefined;
+}
+
+function telemetrySwitch(enabled: boolean, env: Record<string, string | undefined>) {
+  const optOut = telemetryOptOutVariable(env);
+  const telemetryDisabledBy = optOut ?? (enabled ? undefined : 'telemetry.enabled');
+  return { telemetryEnabled: telemetryDisabledBy === undefined, telemetryDisabledBy };
 }
 
 /** Validates options (already merged with the environment) into a frozen config. */
@@ -166,7 +194,9 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
       intervalMs,
       jitter,
     }),
-    telemetryEnabled: booleanOption(telemetry['enabled'], 'telemetry.enabled', true) && !telemetryOptedOut(env),
+    ...telemetrySwitch(booleanOption(telemetry['enabled'], 'telemetry.enabled', true), env),
+    gracePeriodMs: durationOption(options.gracePeriod, 'gracePeriod', DEFAULT_GRACE_PERIOD_MS),
+    offline: booleanOption(options.offline, 'offline', false),
     stateDir: stringOption(options.stateDir, 'stateDir'),
     trustedKeys,
     connectTimeoutMs: durationOption(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS),
@@ -188,6 +218,7 @@ export const ENVIRONMENT_VARIABLES = Object.freeze({
   DO_NOT_TRACK: 'telemetry.enabled (1 turns it off)',
   SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: 'connectTimeout',
   SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: 'readTimeout',
+  SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'gracePeriod',
 } as const);
 
 function envBoolean(env: Record<string, string | undefined>, name: string): boolean | undefined {
@@ -260,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     telemetry: optedOut ? { enabled: false } : telemetryEnabled === undefined ? undefined : { enabled: telemetryEnabled },
     connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),
     readTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_READ_TIMEOUT'),
+    gracePeriod: envDuration(env, 'SOFTCLIENT4ES_LICENSE_GRACE_PERIOD'),
   });
 }
 

@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { fromPromise } from 'xstate';
-import type { AgentContext, FetchInput, FetchOutput } from '../machines/license-agent.machine.js';
+import type { AgentContext, FetchInput, FetchOutput } from '../machines/context.js';
+import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
 import { LicenseError } from './errors.js';
 import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
@@ -16,6 +17,15 @@ import type { AgentConfig } from './options.js';
 import type { LicenseCache } from './state/license-cache.js';
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
 
+/** One request that left the machine, for the ledger of what was sent. */
+export interface SentRequest {
+  readonly endpoint: 'token' | 'refresh';
+  readonly url: string;
+  readonly body: object;
+  /** The HTTP status of the answer, or `null` when there was none. */
+  readonly status: number | null;
+}
+
 export interface RefreshDeps {
   readonly config: AgentConfig;
   readonly log: Logger;
@@ -24,13 +34,38 @@ export interface RefreshDeps {
   readonly apiKeyClient: () => ApiKeyClient;
   readonly http: () => HttpClient;
   readonly bodyFacts: () => BodyFacts;
+  readonly recordSent: (request: SentRequest) => void;
+}
+
+/** The HTTP status a request ended with: the success's, the refusal's, or none (network failure). */
+function statusOf(error: unknown, success: number): number | null {
+  if (error === undefined) return success;
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number') return status;
+  // A 200 whose body is unusable still reached us as a 200.
+  return (error as { code?: unknown }).code === 'ERR_LICENSE_RESPONSE' ? 200 : null;
+}
+
+async function sending<T>(deps: RefreshDeps, request: Omit<SentRequest, 'status'>, run: () => Promise<T>): Promise<T> {
+  let failure: unknown;
+  let result: T | undefined;
+  try {
+    result = await run();
+    return result;
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    deps.recordSent({ ...request, status: statusOf(failure, result === undefined ? 204 : 200) });
+  }
 }
 
 async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSignal): Promise<string | undefined> {
   const facts = deps.bodyFacts();
   if (input.mode === 'api-key') {
     const body = buildTokenRequestBody(facts);
-    return deps.apiKeyClient().fetchJwt(deps.config.apiKey as string, { body, signal });
+    const client = deps.apiKeyClient();
+    return sending(deps, { endpoint: 'token', url: client.url, body }, () => client.fetchJwt(deps.config.apiKey as string, { body, signal }));
   }
   const license = input.license;
   const refreshUrl = license?.claims.refresh_url;
@@ -38,7 +73,8 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
     throw new LicenseError('ERR_LICENSE_NO_REFRESH_PATH', 'this license has no refresh_url: nothing to refresh');
   }
   const body = buildRefreshRequestBody(license.claims.sub, facts);
-  return refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now());
+  return sending(deps, { endpoint: 'refresh', url: refreshUrl, body }, () =>
+    refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now()));
 }
 
 /** The `fetchLicense` actor: resolves to a verified successor license, or `undefined` for "no change". */
@@ -63,10 +99,10 @@ export function createPersistLicense(cache: LicenseCache | undefined, keyFingerp
 
 /**
  * The `logRefreshFailure` action: a `warn` naming the cause (an `error` when the server rejected the
- * key or license), and the facts an operator needs: the current license stays, and when the next
- * attempt comes.
+ * key or license, or when the license is within 48 hours of expiry or past it), and the facts an
+ * operator needs: the current license stays, and when the next attempt comes.
  */
-export function createLogRefreshFailure(log: Logger) {
+export function createLogRefreshFailure(log: Logger, now: () => number) {
   return ({ context }: { context: AgentContext }) => {
     const outcome = context.lastOutcome;
     if (!outcome || outcome.ok) return;
@@ -78,8 +114,13 @@ export function createLogRefreshFailure(log: Logger) {
       licenseId: context.license?.claims.sub ?? null,
       nextRefreshAt: new Date(context.nextRefreshAt).toISOString(),
     };
+    const exp = context.license?.claims.exp;
+    // Under 48 hours from expiry, and through grace, a failing refresh is an error: it will cost a tier.
+    const urgent = exp !== undefined && exp * 1000 - now() < EXPIRY_THRESHOLD_MS;
     if (err.status === 401 || err.status === 403) {
       log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
+    } else if (urgent) {
+      log.error({ ...fields, expiresAt: new Date(exp * 1000).toISOString() }, `license refresh failed: ${err.message}; the license expires (or expired) at ${new Date(exp * 1000).toISOString()}; keeping it while it lasts`);
     } else {
       log.warn(fields, `license refresh failed: ${err.message}; keeping the current license`);
     }

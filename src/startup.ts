@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentInput, AgentMode } from '../machines/license-agent.machine.js';
+import type { AgentInput, AgentMode } from '../machines/context.js';
 import type { VerifiedLicense } from './license/claims.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
 import type { AgentConfig } from './options.js';
 import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
 import { loadInstanceId } from './state/instance-id.js';
+import { SentLedger } from './state/sent-ledger.js';
 import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
 
 export interface StartupDeps {
@@ -27,6 +28,8 @@ export interface StartupResult {
   readonly stateDir: string | undefined;
   readonly instanceId: string;
   readonly cache: LicenseCache | undefined;
+  /** The ledger of every body sent, `<stateDir>/sent.jsonl`. */
+  readonly ledger: SentLedger | undefined;
   /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
   readonly keyFingerprint: string | null;
   readonly input: AgentInput;
@@ -110,6 +113,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   }
   const instanceId = stateDir === undefined ? randomUUID() : (await loadInstanceId(stateDir, log)).id;
   const cache = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
+  const ledger = stateDir === undefined ? undefined : new SentLedger(stateDir, log);
 
   let mode = modeOf(config);
   const keyFingerprint = config.apiKey ? fingerprintApiKey(config.apiKey) : null;
@@ -131,10 +135,13 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     stateDir,
     instanceId,
     cache,
+    ledger,
     keyFingerprint,
     input: {
       mode,
       refreshEnabled: config.refresh.enabled,
+      networkAllowed: !config.offline,
+      gracePeriodMs: config.gracePeriodMs,
       intervalMs: config.refresh.intervalMs,
       jitter: config.refresh.jitter,
       ...chosen,

@@ -33,12 +33,18 @@ export const COMMUNITY_LICENSE: EffectiveLicense = Object.freeze({
   licenseId: null,
 });
 
-/** The effective license of a verified license at `now`: its own terms, or Community once expired. */
-export function effectiveLicense(license: VerifiedLicense | undefined, now: number): EffectiveLicense {
+/** Where the license in force stands, as the validity region of the statechart says. */
+export type ValidityStage = 'valid' | 'expiringSoon' | 'grace' | 'degraded';
+
+/**
+ * The effective license: the license's own terms while it is valid, expiring or in grace; Community
+ * terms (remembering what it was) once degraded.
+ */
+export function effectiveLicense(license: VerifiedLicense | undefined, stage: ValidityStage, grace: GraceStage): EffectiveLicense {
   if (!license) return COMMUNITY_LICENSE;
   const { claims } = license;
   const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000).toISOString();
-  if (claims.exp !== undefined && claims.exp * 1000 <= now) {
+  if (stage === 'degraded') {
     return Object.freeze({ ...COMMUNITY_LICENSE, degraded: true, expiresAt, licenseId: claims.sub });
   }
   return Object.freeze({
@@ -49,7 +55,7 @@ export function effectiveLicense(license: VerifiedLicense | undefined, now: numb
     platform: claims.platform ?? null,
     expiresAt,
     degraded: false,
-    grace: 'none',
+    grace: stage === 'grace' ? grace : 'none',
     licenseId: claims.sub,
   });
 }

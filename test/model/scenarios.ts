@@ -53,6 +53,8 @@ export interface Scenario {
 const apiKey = {
   mode: 'api-key',
   refreshEnabled: true,
+  networkAllowed: true,
+  gracePeriodMs: 14 * DAY,
   intervalMs: DAY,
   jitter: 0.05,
   license: undefined,

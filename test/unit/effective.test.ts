@@ -23,7 +23,7 @@ function pro(exp: number | undefined, extra: Record<string, unknown> = {}): Veri
 
 describe('effectiveLicense', () => {
   it('is Community when there is no license', () => {
-    expect(effectiveLicense(undefined, NOW)).toBe(COMMUNITY_LICENSE);
+    expect(effectiveLicense(undefined, 'valid', 'none')).toBe(COMMUNITY_LICENSE);
   });
 
   it('describes plain Community: Community quotas, no features, no license id, not degraded', () => {
@@ -41,7 +41,7 @@ describe('effectiveLicense', () => {
   });
 
   it('carries the terms of a license that has not expired', () => {
-    expect(effectiveLicense(pro(NOW_S + 3600), NOW)).toEqual({
+    expect(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none')).toEqual({
       tier: 'Pro',
       features: ['joins', 'materialized_views'],
       quotas: { max_materialized_views: 20, max_query_results: null, max_clusters: 3, max_joins: 10 },
@@ -55,11 +55,20 @@ describe('effectiveLicense', () => {
   });
 
   it('has no expiry for a license without exp', () => {
-    expect(effectiveLicense(pro(undefined), NOW)).toMatchObject({ tier: 'Pro', expiresAt: null, degraded: false });
+    expect(effectiveLicense(pro(undefined), 'valid', 'none')).toMatchObject({ tier: 'Pro', expiresAt: null, degraded: false });
   });
 
-  it('falls back to Community terms, degraded, once the license has expired', () => {
-    const expired = effectiveLicense(pro(NOW_S - 1, { trial: true }), NOW);
+  it('keeps the paid terms through grace, with the grace part', () => {
+    expect(effectiveLicense(pro(NOW_S - 1), 'grace', 'early')).toMatchObject({ tier: 'Pro', degraded: false, grace: 'early' });
+    expect(effectiveLicense(pro(NOW_S - 1), 'grace', 'mid')).toMatchObject({ tier: 'Pro', grace: 'mid', quotas: { max_clusters: 3 } });
+  });
+
+  it('keeps the paid terms while expiring soon, with no grace', () => {
+    expect(effectiveLicense(pro(NOW_S + 60), 'expiringSoon', 'none')).toMatchObject({ tier: 'Pro', degraded: false, grace: 'none' });
+  });
+
+  it('falls back to Community terms, degraded, once grace is over', () => {
+    const expired = effectiveLicense(pro(NOW_S - 1, { trial: true }), 'degraded', 'none');
     expect(expired).toEqual({
       tier: 'Community',
       features: [],
@@ -73,12 +82,8 @@ describe('effectiveLicense', () => {
     });
   });
 
-  it('treats a license as expired at the very second of exp', () => {
-    expect(effectiveLicense(pro(NOW_S), NOW).degraded).toBe(true);
-  });
-
   it('returns frozen objects, down to features and quotas', () => {
-    for (const license of [COMMUNITY_LICENSE, effectiveLicense(pro(NOW_S + 3600), NOW), effectiveLicense(pro(NOW_S - 3600), NOW)]) {
+    for (const license of [COMMUNITY_LICENSE, effectiveLicense(pro(NOW_S + 3600), 'valid', 'none'), effectiveLicense(pro(NOW_S - 3600), 'degraded', 'none')]) {
       expect([Object.isFrozen(license), Object.isFrozen(license.features), Object.isFrozen(license.quotas)]).toEqual([true, true, true]);
     }
   });
@@ -86,16 +91,16 @@ describe('effectiveLicense', () => {
 
 describe('featureSet and quotaOf', () => {
   it('answers feature lookups from the effective license', () => {
-    const features = featureSet(effectiveLicense(pro(NOW_S + 3600), NOW));
+    const features = featureSet(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none'));
     expect([features.has('joins'), features.has('materialized_views'), features.has('sso')]).toEqual([true, true, false]);
   });
 
-  it('has no features once the license has expired', () => {
-    expect(featureSet(effectiveLicense(pro(NOW_S - 3600), NOW)).size).toBe(0);
+  it('has no features once the license is degraded', () => {
+    expect(featureSet(effectiveLicense(pro(NOW_S - 3600), 'degraded', 'none')).size).toBe(0);
   });
 
   it('reads a quota, null meaning unlimited', () => {
-    const license = effectiveLicense(pro(NOW_S + 3600), NOW);
+    const license = effectiveLicense(pro(NOW_S + 3600), 'valid', 'none');
     expect([quotaOf(license, 'max_clusters'), quotaOf(license, 'max_query_results')]).toEqual([3, null]);
   });
 });

@@ -20,6 +20,7 @@ const VARIABLE_CASES: Record<keyof typeof ENVIRONMENT_VARIABLES, [string, Partia
   DO_NOT_TRACK: ['1', { telemetry: { enabled: false } }],
   SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: ['2s', { connectTimeout: '2s' }],
   SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: ['3s', { readTimeout: '3s' }],
+  SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: ['7d', { gracePeriod: '7d' }],
 };
 
 const BOOLEAN_VARIABLES = [

@@ -49,6 +49,8 @@ export function httpFailure(status: number, retryAfterMs?: number): Error {
 export const API_KEY_INPUT: AgentInput = {
   mode: 'api-key',
   refreshEnabled: true,
+  networkAllowed: true,
+  gracePeriodMs: 14 * DAY,
   intervalMs: DAY,
   jitter: 0.05,
   license: undefined,

@@ -1,0 +1,75 @@
+/**
+ * The types the statechart shares with its providers: its input, context, events, and what the
+ * fetch actor takes and returns. No behaviour here.
+ */
+import type { VerifiedLicense } from '../src/license/claims.js';
+
+export type AgentMode = 'api-key' | 'static-jwt' | 'community';
+
+/** Where time and chance come from: the actor's clock and `Math.random` in production. */
+export interface MachineTime {
+  now(): number;
+  random(): number;
+}
+
+/** What the agent knows when it starts: the validated config and what `start()` read from disk. */
+export interface AgentInput {
+  readonly mode: AgentMode;
+  readonly refreshEnabled: boolean;
+  /** False for tools that read the state without ever calling the license server. */
+  readonly networkAllowed: boolean;
+  readonly intervalMs: number;
+  readonly jitter: number;
+  readonly gracePeriodMs: number;
+  /** The best verified license found at start-up (configured or cached), if any. */
+  readonly license: VerifiedLicense | undefined;
+  /** When that license was last refreshed successfully (from the cache), if known. */
+  readonly lastRefreshAt: number | undefined;
+  /**
+   * API-key mode without a license fetched with this key: fetch at once, and back off quickly on
+   * failure (whatever a configured static JWT may serve meanwhile).
+   */
+  readonly awaitingFirstLicense: boolean;
+}
+
+/** What a refresh attempt reports back to whoever asked for it (`refreshNow()`). */
+export interface RefreshOutcome {
+  readonly attempt: number;
+  readonly ok: boolean;
+  readonly forced: boolean;
+  readonly at: number;
+  readonly error: unknown;
+}
+
+export interface AgentContext extends Omit<AgentInput, 'lastRefreshAt'> {
+  readonly lastRefreshAt: number | undefined;
+  /** The regular refresh is due at this instant (already jittered). */
+  readonly nextRefreshAt: number;
+  /** A forced refresh may not run before this instant: it keeps forced refreshes from looping. */
+  readonly forcedNotBefore: number;
+  /** Consecutive failed attempts; drives the backoff. */
+  readonly failures: number;
+  readonly attempts: number;
+  readonly lastOutcome: RefreshOutcome | undefined;
+}
+
+/**
+ * `refresh.now`: REFRESH LICENSE. `agent.stop`: the end. `clock.wake`: the wall clock jumped (the
+ * process was suspended, or the clock was set): every timer is re-checked against it.
+ * `license.adopted` is raised internally when a refresh brings a new license.
+ */
+export type AgentEvent =
+  | { type: 'refresh.now' }
+  | { type: 'agent.stop' }
+  | { type: 'clock.wake' }
+  | { type: 'license.adopted' };
+
+/** What the fetch actor gets: enough to pick the endpoint and the token. */
+export interface FetchInput {
+  readonly mode: AgentMode;
+  readonly license: VerifiedLicense | undefined;
+  readonly forced: boolean;
+}
+
+/** The fetch actor's result: a verified new license, or `undefined` when the server said "no change". */
+export type FetchOutput = VerifiedLicense | undefined;

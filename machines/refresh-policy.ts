@@ -1,0 +1,78 @@
+/**
+ * The refresh region's decisions about time: when the next regular refresh is due, when a forced
+ * one may run, and where a failure leaves both. Pure functions of the context, the time and a
+ * random draw.
+ */
+import type { AgentContext } from './context.js';
+import {
+  FORCED_BACKOFF,
+  UNLICENSED_BACKOFF,
+  backoffDelay,
+  expiryThresholdAt,
+  jitteredInterval,
+} from './schedule.js';
+import { WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
+
+type LicenseFacts = Pick<AgentContext, 'license'>;
+
+export function expiresAtOf(context: LicenseFacts): number | undefined {
+  const exp = context.license?.claims.exp;
+  return exp === undefined ? undefined : exp * 1000;
+}
+
+/** True when the agent has a network path to refresh the license in its mode. */
+export function hasRefreshPath(context: Pick<AgentContext, 'mode' | 'license'>): boolean {
+  if (context.mode === 'api-key') return true;
+  if (context.mode === 'static-jwt') return context.license?.claims.refresh_url !== undefined;
+  return false;
+}
+
+/** The instant a forced refresh is due: the 48-hour threshold, but never before `forcedNotBefore`. */
+export function forcedRefreshAt(context: Pick<AgentContext, 'license' | 'forcedNotBefore'>): number {
+  return Math.max(expiryThresholdAt(expiresAtOf(context)), context.forcedNotBefore);
+}
+
+/**
+ * The next regular refresh after one at `from`: one (jittered) interval later, the interval being
+ * at most 6 hours inside the license's last week, and never later than the start of that week, so
+ * that the tighter cadence begins on time.
+ */
+export function nextRegularRefreshAt(
+  context: Pick<AgentContext, 'license' | 'intervalMs' | 'jitter'>,
+  from: number,
+  now: number,
+  random: number,
+): number {
+  const expiresAt = expiresAtOf(context);
+  const interval = regularIntervalAt(context.intervalMs, expiresAt, now);
+  const due = from + jitteredInterval(interval, context.jitter, random);
+  const lastWeekStarts = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - WEEK_NOTICE_MS;
+  return now < lastWeekStarts ? Math.min(due, lastWeekStarts) : due;
+}
+
+/** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
+export function isRejection(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 401 || status === 403;
+}
+
+function retryAfterMs(error: unknown): number {
+  const value = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** After a failure: when may each kind of refresh run again? */
+export function scheduleAfterFailure(context: AgentContext, error: unknown, now: number, random: () => number) {
+  const failures = context.failures + 1;
+  const waitAtLeast = Math.min(retryAfterMs(error), context.intervalMs);
+  // Keep the regular tick where it was unless it has passed: a failure never skips nor adds a tick.
+  let nextRefreshAt = context.nextRefreshAt > now ? context.nextRefreshAt : nextRegularRefreshAt(context, now, now, random());
+  let forcedNotBefore = now + backoffDelay(failures, FORCED_BACKOFF, random());
+  if (context.awaitingFirstLicense && !isRejection(error)) {
+    nextRefreshAt = now + backoffDelay(failures, UNLICENSED_BACKOFF, random());
+  }
+  if (isRejection(error)) forcedNotBefore = nextRefreshAt;
+  nextRefreshAt = Math.max(nextRefreshAt, now + waitAtLeast);
+  forcedNotBefore = Math.max(forcedNotBefore, now + waitAtLeast);
+  return { failures, nextRefreshAt, forcedNotBefore };
+}

@@ -1,0 +1,60 @@
+/**
+ * The arithmetic of license validity: from a license's expiry, the grace period and the time, which
+ * stage the license is in and when the next stage begins. Pure functions, shared by the
+ * statechart's guards and delays, the agent's status and the tests.
+ */
+import { DAY, EXPIRY_THRESHOLD_MS, HOUR } from './schedule.js';
+
+export const DEFAULT_GRACE_PERIOD_MS = 14 * DAY;
+/** Grace is "early" for its first week, "mid" after. */
+export const EARLY_GRACE_MS = 7 * DAY;
+/** Notice (info) this long before expiry. */
+export const MONTH_NOTICE_MS = 30 * DAY;
+/** Daily warnings from this long before expiry; the refresh cadence tightens too. */
+export const WEEK_NOTICE_MS = 7 * DAY;
+/** The longest regular refresh interval once a license is inside its last week. */
+export const LAST_WEEK_MAX_INTERVAL_MS = 6 * HOUR;
+
+/**
+ * The leaf states of the validity region, in the order a license lives through them:
+ * `longTerm`, `withinMonth`, `withinWeek` (all `valid`), `expiringSoon`, `early` and `mid`
+ * (both `grace`), `degraded`.
+ */
+export type ValidityLeaf = 'longTerm' | 'withinMonth' | 'withinWeek' | 'expiringSoon' | 'early' | 'mid' | 'degraded';
+
+/** Which validity leaf a license expiring at `expiresAt` is in at `now`. No expiry: forever `longTerm`. */
+export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: number, now: number): ValidityLeaf {
+  if (expiresAt === undefined) return 'longTerm';
+  const left = expiresAt - now;
+  if (left > MONTH_NOTICE_MS) return 'longTerm';
+  if (left > WEEK_NOTICE_MS) return 'withinMonth';
+  if (left > EXPIRY_THRESHOLD_MS) return 'withinWeek';
+  if (left > 0) return 'expiringSoon';
+  const expiredFor = -left;
+  if (expiredFor >= gracePeriodMs) return 'degraded';
+  return expiredFor < EARLY_GRACE_MS ? 'early' : 'mid';
+}
+
+/** Whole days since expiry (0 on the day it expired). */
+export function daysExpired(expiresAt: number, now: number): number {
+  return Math.max(0, Math.floor((now - expiresAt) / DAY));
+}
+
+/** Whole days of grace left, rounded up: 1 on the last day. */
+export function graceDaysRemaining(expiresAt: number, gracePeriodMs: number, now: number): number {
+  return Math.max(0, Math.ceil((expiresAt + gracePeriodMs - now) / DAY));
+}
+
+/** Whole days until expiry, rounded down; negative once expired. */
+export function daysRemaining(expiresAt: number, now: number): number {
+  return Math.floor((expiresAt - now) / DAY);
+}
+
+/**
+ * The regular refresh interval in force at `now`: the configured one, but at most 6 hours once the
+ * license is inside its last week (expired included), so that an expiring license is chased harder.
+ */
+export function regularIntervalAt(intervalMs: number, expiresAt: number | undefined, now: number): number {
+  if (expiresAt === undefined || expiresAt - now > WEEK_NOTICE_MS) return intervalMs;
+  return Math.min(intervalMs, LAST_WEEK_MAX_INTERVAL_MS);
+}

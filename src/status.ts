@@ -1,0 +1,220 @@
+/**
+ * What the agent tells people: `status()` for tools and dashboards, and the rows of SoftClient4ES's
+ * `SHOW LICENSE` and `REFRESH LICENSE`. Pure functions of the statechart's snapshot and the config;
+ * built on request, never on the hot path.
+ */
+import type { AgentContext, AgentMode } from '../machines/context.js';
+import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
+import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
+import { describeError } from './errors.js';
+import type { Tier } from './license/claims.js';
+import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
+import type { AgentConfig } from './options.js';
+
+/** The refresh region's states, as `status().state` reports them. */
+export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';
+
+export interface AgentStatus {
+  readonly mode: AgentMode;
+  /** The refresh region's state; `'created'` before `start()`. */
+  readonly state: RefreshState | 'created';
+  readonly validity: ValidityStage;
+  readonly tier: Tier;
+  readonly licenseId: string | null;
+  readonly expiresAt: string | null;
+  /** Whole days until expiry; `null` when the license never expires (or there is none). */
+  readonly daysRemaining: number | null;
+  readonly grace: GraceStage;
+  /** While in grace: whole days since expiry. */
+  readonly daysExpired?: number;
+  /** While in grace: whole days of grace left (1 on the last day). */
+  readonly graceDaysRemaining?: number;
+  readonly degraded: boolean;
+  /** While degraded: the license that lapsed. */
+  readonly degradedFrom: { readonly licenseId: string; readonly tier: Tier } | null;
+  /** Where refreshes go: the token endpoint, the license's `refresh_url`, or `null` (offline). */
+  readonly endpoint: string | null;
+  readonly instanceId: string | null;
+  readonly lastRefresh: string | null;
+  readonly lastAttempt: { readonly at: string; readonly ok: boolean; readonly message: string } | null;
+  readonly nextRefreshAt: string | null;
+  readonly refreshEnabled: boolean;
+  readonly telemetryEnabled: boolean;
+  readonly telemetryDisabledBy: string | null;
+  readonly stateDir: string | null;
+  readonly lastError: string | null;
+}
+
+/** One row of `SHOW LICENSE`. */
+export interface ShowLicenseRow {
+  readonly license_type: string;
+  readonly trial: boolean;
+  readonly platform: string;
+  readonly max_materialized_views: number | 'unlimited';
+  readonly max_clusters: number | 'unlimited';
+  readonly max_result_rows: number | 'unlimited';
+  readonly max_joins: number | 'unlimited';
+  readonly expires_at: string;
+  readonly days_remaining: number;
+  readonly status: string;
+}
+
+/** One row of `REFRESH LICENSE`. */
+export interface RefreshLicenseRow {
+  readonly previous_tier: Tier;
+  readonly new_tier: Tier;
+  readonly trial: boolean;
+  readonly expires_at: string;
+  readonly status: 'Refreshed' | 'Failed';
+  readonly message: string;
+}
+
+/** Everything the views are built from. */
+export interface AgentView {
+  readonly config: AgentConfig;
+  readonly mode: AgentMode;
+  readonly state: RefreshState | 'created';
+  readonly validity: ValidityStage;
+  readonly context: AgentContext | undefined;
+  readonly license: EffectiveLicense;
+  readonly instanceId: string | null;
+  readonly stateDir: string | null;
+  readonly now: number;
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+}
+
+function expiresAtMs(context: AgentContext | undefined): number | undefined {
+  const exp = context?.license?.claims.exp;
+  return exp === undefined ? undefined : exp * 1000;
+}
+
+function endpointOf(view: AgentView): string | null {
+  const { context, config } = view;
+  if (!context || !hasRefreshPath(context)) return null;
+  if (context.mode === 'api-key') return `${config.serverUrl}/v1/license/token`;
+  return context.license?.claims.refresh_url ?? null;
+}
+
+function nextRefreshOf(view: AgentView): number | undefined {
+  const { context, state } = view;
+  if (!context) return undefined;
+  if (state === 'scheduled' || state === 'degradedWarning') return Math.min(context.nextRefreshAt, forcedRefreshAt(context));
+  // A tool that reads the state offline still wants to know when the agent would refresh.
+  if (state === 'offline' && !context.networkAllowed && context.refreshEnabled && hasRefreshPath(context)) return context.nextRefreshAt;
+  return undefined;
+}
+
+function graceFacts(view: AgentView) {
+  const expiresAt = expiresAtMs(view.context);
+  if (view.validity !== 'grace' || expiresAt === undefined || !view.context) return {};
+  return {
+    daysExpired: daysExpired(expiresAt, view.now),
+    graceDaysRemaining: graceDaysRemaining(expiresAt, view.context.gracePeriodMs, view.now),
+  };
+}
+
+export function buildStatus(view: AgentView): AgentStatus {
+  const { context, license, config } = view;
+  const outcome = context?.lastOutcome;
+  const expiresAt = expiresAtMs(context);
+  const claims = context?.license?.claims;
+  return {
+    mode: view.mode,
+    state: view.state,
+    validity: view.validity,
+    tier: license.tier,
+    licenseId: claims?.sub ?? null,
+    expiresAt: iso(expiresAt),
+    daysRemaining: expiresAt === undefined ? null : daysRemaining(expiresAt, view.now),
+    grace: license.grace,
+    ...graceFacts(view),
+    degraded: license.degraded,
+    degradedFrom: license.degraded && claims ? { licenseId: claims.sub, tier: claims.tier } : null,
+    endpoint: endpointOf(view),
+    instanceId: view.instanceId,
+    lastRefresh: iso(context?.lastRefreshAt),
+    lastAttempt: outcome
+      ? { at: iso(outcome.at) as string, ok: outcome.ok, message: outcome.ok ? 'refreshed' : describeError(outcome.error) }
+      : null,
+    nextRefreshAt: iso(nextRefreshOf(view)),
+    refreshEnabled: config.refresh.enabled,
+    telemetryEnabled: config.telemetryEnabled,
+    telemetryDisabledBy: config.telemetryDisabledBy ?? null,
+    stateDir: view.stateDir,
+    lastError: outcome && !outcome.ok ? describeError(outcome.error) : null,
+  };
+}
+
+const quota = (value: number | null) => (value === null ? 'unlimited' : value);
+
+function statusText(status: AgentStatus): string {
+  if (status.validity === 'grace') {
+    return `Grace period: expired ${status.daysExpired} day(s) ago, ${status.graceDaysRemaining} day(s) left`;
+  }
+  if (status.degradedFrom) {
+    return `Degraded: ${status.degradedFrom.tier} license ${status.degradedFrom.licenseId} expired at ${status.expiresAt}`;
+  }
+  return 'Active';
+}
+
+/** The `SHOW LICENSE` row of the license in force. */
+export function showLicenseRow(license: EffectiveLicense, status: AgentStatus): ShowLicenseRow {
+  const suffix = license.degraded ? ' (degraded)' : license.trial ? ' (trial)' : '';
+  return {
+    license_type: `${license.tier}${suffix}`,
+    trial: license.trial,
+    platform: license.platform ?? 'PRODUCTION',
+    max_materialized_views: quota(license.quotas.max_materialized_views),
+    max_clusters: quota(license.quotas.max_clusters),
+    max_result_rows: quota(license.quotas.max_query_results),
+    max_joins: quota(license.quotas.max_joins),
+    expires_at: license.expiresAt ?? 'never',
+    days_remaining: status.daysRemaining === null ? -1 : Math.max(0, status.daysRemaining),
+    status: statusText(status),
+  };
+}
+
+/** The `REFRESH LICENSE` row after a refresh (or its refusal). */
+export function refreshLicenseRow(
+  previousTier: Tier,
+  license: EffectiveLicense,
+  outcome: { ok: boolean; message: string },
+): RefreshLicenseRow {
+  return {
+    previous_tier: previousTier,
+    new_tier: license.tier,
+    trial: license.trial,
+    expires_at: license.expiresAt ?? 'never',
+    status: outcome.ok ? 'Refreshed' : 'Failed',
+    message: outcome.message,
+  };
+}
+
+/**
+ * The one start-up line that says what the agent will do on the network, so that an operator knows
+ * what leaves the machine without reading any code.
+ */
+export function networkNotice(config: AgentConfig, context: AgentContext): string {
+  if (!context.networkAllowed) return 'offline: no outbound connections (offline option)';
+  if (!hasRefreshPath(context)) return 'offline: no outbound connections';
+  const endpoint = context.mode === 'api-key' ? config.serverUrl : (context.license?.claims.refresh_url as string);
+  const host = new URL(endpoint).host;
+  const telemetry = config.telemetryEnabled
+    ? 'telemetry on (disable with SOFTCLIENT4ES_TELEMETRY_ENABLED=false)'
+    : `telemetry off (${config.telemetryDisabledBy ?? 'disabled'})`;
+  if (!config.refresh.enabled) {
+    return context.awaitingFirstLicense
+      ? `will contact ${host} until a license is obtained, then no more (refresh disabled); ${telemetry}`
+      : `offline: refresh disabled, no outbound connections unless a refresh is asked for; ${telemetry}`;
+  }
+  return `will contact ${host} about every ${formatInterval(config.refresh.intervalMs)}; ${telemetry}`;
+}
+
+function formatInterval(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

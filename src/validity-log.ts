@@ -1,0 +1,78 @@
+/**
+ * The log lines of the license's life, escalating as expiry nears so that a failing refresh is never
+ * silent: `info` a month before expiry, `warn` every day of the last week, `error` under 48 hours,
+ * `warn` every day of grace, `error` on degradation. Each names the expiry instant, the end of
+ * grace, and what the server will lose.
+ */
+import type { Logger } from 'pino';
+import type { AgentContext } from '../machines/context.js';
+import { daysExpired, graceDaysRemaining } from '../machines/validity.js';
+import { hasRefreshPath } from '../machines/refresh-policy.js';
+import { formatDuration } from './duration.js';
+import type { LicenseClaims } from './license/claims.js';
+
+type Stage = 'month' | 'week' | 'expiringSoon';
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** What the server loses when this license lapses: its tier, features and quotas. */
+export function lossSummary(claims: LicenseClaims): string {
+  const features = claims.features.length > 0 ? `features ${claims.features.join(', ')}` : 'no extra features';
+  return `the ${claims.tier} tier (${features}) and its quotas fall back to Community`;
+}
+
+function recovery(context: AgentContext): string {
+  return hasRefreshPath(context)
+    ? 'the agent keeps trying to refresh it; renew the license or run `softclient4es-license refresh`'
+    : 'this license has no refresh path: install a renewed license key';
+}
+
+export function createValidityLogs(log: Logger, now: () => number) {
+  function facts(context: AgentContext) {
+    const claims = context.license?.claims;
+    if (!claims || claims.exp === undefined) return undefined;
+    const expiresAt = claims.exp * 1000;
+    const graceEndsAt = expiresAt + context.gracePeriodMs;
+    return {
+      claims,
+      expiresAt,
+      graceEndsAt,
+      fields: { licenseId: claims.sub, tier: claims.tier, expiresAt: iso(expiresAt), graceEndsAt: iso(graceEndsAt) },
+    };
+  }
+
+  return {
+    logExpiryNotice({ context }: { context: AgentContext }, params: { stage: Stage }): void {
+      const known = facts(context);
+      if (!known) return;
+      const left = formatDuration(known.expiresAt - now());
+      const message = `license ${known.claims.sub} expires at ${iso(known.expiresAt)} (in ${left}); grace until ${iso(known.graceEndsAt)}, then ${lossSummary(known.claims)}`;
+      if (params.stage === 'month') log.info(known.fields, message);
+      else if (params.stage === 'week') log.warn(known.fields, `${message}; ${recovery(context)}`);
+      else log.error(known.fields, `${message}; ${recovery(context)}`);
+    },
+
+    logGrace({ context }: { context: AgentContext }): void {
+      const known = facts(context);
+      if (!known) return;
+      const at = now();
+      const expired = daysExpired(known.expiresAt, at);
+      const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
+      log.warn(
+        { ...known.fields, daysExpired: expired, graceDaysRemaining: remaining },
+        `license ${known.claims.sub} expired at ${iso(known.expiresAt)}; grace period: ${remaining} day(s) left, until ${iso(known.graceEndsAt)}; then ${lossSummary(known.claims)}; ${recovery(context)}`,
+      );
+    },
+
+    logDegraded({ context }: { context: AgentContext }): void {
+      const known = facts(context);
+      if (!known) return;
+      log.error(
+        { ...known.fields, degraded: true },
+        `license ${known.claims.sub} expired at ${iso(known.expiresAt)} and its grace period ended at ${iso(known.graceEndsAt)}: running as Community; ${recovery(context)}; the paid tier comes back as soon as a refresh succeeds`,
+      );
+    },
+  };
+}
