@@ -12,7 +12,7 @@ import { createLicenseAgentMachine, type LicenseAgentMachine } from '../machines
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { createWallClock } from './clock.js';
 import { formatDuration } from './duration.js';
-import { describeError } from './errors.js';
+import { describeError, LicenseConfigError } from './errors.js';
 import { QUOTA_NAMES, type QuotaName, type Tier } from './license/claims.js';
 import {
   COMMUNITY_LICENSE,
@@ -122,6 +122,11 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #licenseKey: unknown;
   #features: ReadonlySet<string> = featureSet(COMMUNITY_LICENSE);
   #stopped = false;
+  #starting: Promise<void> | undefined;
+  /** Settles once start() has read the state dir and either started the actor or seen a stop. */
+  #prepared: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #verify: LicenseVerifier;
 
   constructor(options: LicenseAgentOptions) {
     super();
@@ -135,19 +140,36 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#watchClock = options.clock === undefined;
     this.#telemetryActor = createTelemetryActor();
     this.telemetry = countersOf(this.#telemetryActor);
+    try {
+      this.#verify = createVerifier(this.#config.trustedKeys ?? DEFAULT_TRUSTED_KEYS);
+    } catch (error) {
+      throw new LicenseConfigError('trustedKeys', `is not a usable JWKS (${describeError(error)})`, { cause: error });
+    }
   }
 
-  /** Resolves once the initial license is known. Never throws for license or network trouble. */
-  async start(): Promise<void> {
-    if (this.#actor) return;
+  /**
+   * Resolves once the initial license is known. Never throws for license or network trouble.
+   * Calling it again returns the same start; calling it after `stop()` does nothing.
+   */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopped) return;
     const config = this.#config;
-    const verify = createVerifier(config.trustedKeys ?? DEFAULT_TRUSTED_KEYS);
+    const verify = this.#verify;
     if (config.refresh.intervalMs < MIN_SENSIBLE_INTERVAL_MS) {
       this.#log.warn({ intervalMs: config.refresh.intervalMs }, `refresh interval of ${formatDuration(config.refresh.intervalMs)} is under 1 minute: meant for tests and demos only`);
     }
     this.#startedAt = this.#clock.now();
-    const startup = await prepareStartup({ config, env: this.#env, log: this.#log, verify, now: this.#startedAt });
+    const preparing = prepareStartup({ config, env: this.#env, log: this.#log, verify, now: this.#startedAt });
+    this.#prepared = preparing.then(() => undefined, () => undefined);
+    const startup = await preparing;
     this.#startup = startup;
+    // stop() may have come while the state dir was read: then nothing must be left running.
+    if (this.#stopped) return;
     this.#telemetryActor.start();
 
     const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock });
@@ -161,7 +183,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
         this.#log.debug({ from: previousState, to: state }, `license agent ${state}`);
         const from = previousState;
         previousState = state;
-        this.emit('stateChanged', state, from);
+        this.#announce('stateChanged', state, from);
       },
       error: (error) => this.#log.error({ err: { message: describeError(error) } }, 'license agent stopped on an internal error'),
     });
@@ -239,7 +261,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const { context } = actor.getSnapshot();
     if (!context.networkAllowed) return result('failed', 'the agent runs offline: no refresh');
     if (!hasRefreshPath(context)) {
-      return result('failed', context.mode === 'community' ? 'no license configured: nothing to refresh' : 'this license has no refresh_url: it cannot be refreshed');
+      return result('failed', this.#noRefreshPathReason(context.mode));
     }
     const before = context.attempts;
     // A refresh already in flight ignores the event and answers for this request too.
@@ -270,9 +292,17 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   }
 
   /** Clears every timer, aborts any request in flight and flushes the cache: the process can exit. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
+    // A start in progress finishes its disk reads first and starts nothing once it sees the stop;
+    // a start already waiting for its first fetch is released by the actor's stop below.
+    await Promise.resolve();
+    await this.#prepared;
     this.#stopWatchdog?.();
     const actor = this.#actor;
     if (actor) {
@@ -317,6 +347,11 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       uptimeMs: this.#startup ? this.#clock.now() - this.#startedAt : 0,
       usage: this.#config.telemetryEnabled ? reportUsage(this.#telemetryActor) : undefined,
     };
+  }
+
+  #noRefreshPathReason(mode: AgentMode): string {
+    if (mode !== 'community') return 'this license has no refresh_url: it cannot be refreshed';
+    return this.#config.licenseKey ? 'the configured license key does not verify: nothing to refresh' : 'no license configured: nothing to refresh';
   }
 
   #configuredMode(): AgentMode {
@@ -372,7 +407,16 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     } else {
       this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier }, `license in force: ${next.tier}`);
     }
-    this.emit('licenseChanged', next, previous);
+    this.#announce('licenseChanged', next, previous);
+  }
+
+  /** Emits to the server's listeners; one that throws is logged, never allowed to break the agent. */
+  #announce<K extends keyof LicenseAgentEvents>(event: K, ...args: LicenseAgentEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: LicenseAgentEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#log.error({ err: { message: describeError(error) }, event }, `a ${event} listener threw; the agent carries on`);
+    }
   }
 
   #licenseSource: unknown;

@@ -11,8 +11,7 @@ export type LicenseErrorCode =
   | 'ERR_LICENSE_RESPONSE'
   | 'ERR_LICENSE_VERIFICATION'
   | 'ERR_LICENSE_STATE_DIR'
-  | 'ERR_LICENSE_NO_REFRESH_PATH'
-  | 'ERR_LICENSE_STOPPED';
+  | 'ERR_LICENSE_NO_REFRESH_PATH';
 
 /** Base class of every error the agent raises or reports. */
 export class LicenseError extends Error {

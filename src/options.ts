@@ -15,6 +15,8 @@ export const DEFAULT_JITTER = 0.05;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_GRACE_PERIOD_MS = 14 * 86_400_000;
+/** Longer than this is a typo, not a schedule (and would overflow the date arithmetic). */
+export const MAX_INTERVAL_MS = 365 * 86_400_000;
 
 /** Time as the agent sees it: the wall clock in production, a simulated one in tests. */
 export interface AgentClock {
@@ -151,6 +153,12 @@ export function telemetryOptedOut(env: Record<string, string | undefined>): bool
   return telemetryOptOutVariable(env) !== undefined;
 }
 
+function gracePeriodOption(value: unknown): number {
+  const ms = durationOption(value, 'gracePeriod', DEFAULT_GRACE_PERIOD_MS);
+  if (ms > MAX_INTERVAL_MS) throw new LicenseConfigError('gracePeriod', 'must be at most 365 days');
+  return ms;
+}
+
 function telemetrySwitch(enabled: boolean, env: Record<string, string | undefined>) {
   const optOut = telemetryOptOutVariable(env);
   const telemetryDisabledBy = optOut ?? (enabled ? undefined : 'telemetry.enabled');
@@ -170,6 +178,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
 
   const intervalMs = durationOption(refresh['interval'], 'refresh.interval', DEFAULT_REFRESH_INTERVAL_MS);
   if (intervalMs <= 0) throw new LicenseConfigError('refresh.interval', 'must be longer than zero');
+  if (intervalMs > MAX_INTERVAL_MS) throw new LicenseConfigError('refresh.interval', 'must be at most 365 days');
   const jitter = refresh['jitter'] === undefined ? DEFAULT_JITTER : refresh['jitter'];
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
     throw new LicenseConfigError('refresh.jitter', 'must be a number from 0 (inclusive) to 1 (exclusive)');
@@ -195,7 +204,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
       jitter,
     }),
     ...telemetrySwitch(booleanOption(telemetry['enabled'], 'telemetry.enabled', true), env),
-    gracePeriodMs: durationOption(options.gracePeriod, 'gracePeriod', DEFAULT_GRACE_PERIOD_MS),
+    gracePeriodMs: gracePeriodOption(options.gracePeriod),
     offline: booleanOption(options.offline, 'offline', false),
     stateDir: stringOption(options.stateDir, 'stateDir'),
     trustedKeys,

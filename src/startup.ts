@@ -69,9 +69,18 @@ async function cachedForApiKey(cached: CachedLicense | undefined, fingerprint: s
   return license;
 }
 
-function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedLicense | undefined, fallback: VerifiedLicense | undefined) {
+function apiKeyInput(
+  cachedLicense: VerifiedLicense | undefined,
+  cached: CachedLicense | undefined,
+  fallback: VerifiedLicense | undefined,
+  now: number,
+) {
   if (cachedLicense && cached) {
-    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
+    const exp = cachedLicense.claims.exp;
+    // An expired cached license still serves through its grace period, but it is not a valid one:
+    // fetch at once (even with refresh disabled) and back off quickly until a fetch succeeds.
+    const expired = exp !== undefined && exp * 1000 <= now;
+    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: expired };
   }
   // No license fetched with this key yet: a configured static JWT serves until the first fetch succeeds.
   return { license: fallback, lastRefreshAt: undefined, awaitingFirstLicense: true };
@@ -122,7 +131,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
 
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
-    chosen = apiKeyInput(await cachedForApiKey(cached, keyFingerprint as string, deps), cached, configured);
+    chosen = apiKeyInput(await cachedForApiKey(cached, keyFingerprint as string, deps), cached, configured, deps.now);
   } else if (mode === 'static-jwt' && configured) {
     chosen = await staticInput(configured, cached, deps);
   } else {

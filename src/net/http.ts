@@ -115,8 +115,8 @@ export function createHttpClient(timeouts: HttpTimeouts): HttpClient {
 
   return {
     async postJson({ url, authorization, body, signal }) {
-      const { request, agent } = await load();
       try {
+        const { request, agent } = await load();
         const response = await request(url, {
           method: 'POST',
           dispatcher: agent,
