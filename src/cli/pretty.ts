@@ -2,8 +2,6 @@
  * Readable log lines for a terminal, without pino-pretty: each pino JSON record becomes
  * `time level msg key=value ...`. Only the operator's view changes; what pino produces is the same.
  */
-import { writeSync } from 'node:fs';
-
 const LEVEL_NAMES: Readonly<Record<number, string>> = {
   10: 'TRACE',
   20: 'DEBUG',
@@ -61,7 +59,7 @@ export function formatLogLine(line: string): string {
   return `${[time, level, msg, ...formatFields(fields)].filter((part) => part !== '').join(' ')}\n`;
 }
 
-/** A pino destination writing {@link formatLogLine}'s form synchronously to a file descriptor. */
-export function prettyDestination(fd: number): { write(line: string): void } {
-  return { write: (line) => void writeSync(fd, formatLogLine(line)) };
+/** A pino destination that writes {@link formatLogLine}'s form of each record to `target`. */
+export function prettyDestination(target: { write(text: string): unknown }): { write(line: string): void } {
+  return { write: (line) => void target.write(formatLogLine(line)) };
 }
