@@ -23,10 +23,10 @@ import {
   type ValidityStage,
 } from './license/effective.js';
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
-import { createVerifier, type LicenseVerifier } from './license/verify.js';
+import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
 import { createAgentLogger } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
-import { createHttpClient, type HttpClient } from './net/http.js';
+import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
 import { createFetchLicense, createLogRefreshFailure, createPersistLicense } from './refresh.js';
 import { prepareStartup, type StartupResult } from './startup.js';
@@ -189,6 +189,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     });
     actor.start();
     this.#adopt(actor.getSnapshot());
+    this.#checkClockAgainstLicense();
     const { context } = actor.getSnapshot();
     this.#log.info(
       { mode: context.mode, licenseId: this.#license.licenseId, tier: this.#license.tier, instanceId: startup.instanceId },
@@ -229,6 +230,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       instanceId: this.#startup?.instanceId ?? null,
       stateDir: this.#startup?.stateDir ?? null,
       now: this.#clock.now(),
+      serverClockOffsetMs: this.#serverClockOffsetMs,
+      clockWarning: this.#clockWarning,
     });
   }
 
@@ -288,7 +291,9 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
    * embedders that learn of one first, and for tests): every timer is re-checked against the clock.
    */
   notifyClockJump(): void {
-    if (!this.#stopped) this.#actor?.send({ type: 'clock.wake' });
+    if (this.#stopped) return;
+    this.#checkClockAgainstLicense();
+    this.#actor?.send({ type: 'clock.wake' });
   }
 
   /** Clears every timer, aborts any request in flight and flushes the cache: the process can exit. */
@@ -419,14 +424,48 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     }
   }
 
+  #serverClockOffsetMs: number | null = null;
+  #clockWarning: string | null = null;
   #licenseSource: unknown;
   #licenseSourceOf(): unknown {
     return this.#licenseSource;
   }
 
   #getHttp(): HttpClient {
-    this.#http ??= createHttpClient(this.#config);
+    this.#http ??= createHttpClient({
+      ...this.#config,
+      now: () => this.#clock.now(),
+      onAnswer: (facts) => this.#noteServerClock(facts),
+    });
     return this.#http;
+  }
+
+  /**
+   * Measures our clock against the license server's `Date` header on every answer. Past the 5-minute
+   * tolerance, licenses may be refused as "not yet valid" or kept past their expiry: say so once.
+   */
+  #noteServerClock({ date, sentAt, receivedAt }: AnswerFacts): void {
+    const serverTime = date === undefined ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(serverTime)) return;
+    const offset = Math.round(serverTime - (sentAt + receivedAt) / 2);
+    const wasOff = Math.abs(this.#serverClockOffsetMs ?? 0) > CLOCK_TOLERANCE_SECONDS * 1000;
+    this.#serverClockOffsetMs = offset;
+    const isOff = Math.abs(offset) > CLOCK_TOLERANCE_SECONDS * 1000;
+    if (isOff && !wasOff) {
+      this.#log.warn({ offsetMs: offset }, `the system clock is ${formatDuration(Math.abs(offset))} ${offset > 0 ? 'behind' : 'ahead of'} the license server's: license times will be misjudged; fix the clock (NTP)`);
+    }
+  }
+
+  /** A clock set back behind the license's issue time is a clock problem, and is reported as one. */
+  #checkClockAgainstLicense(): void {
+    const iat = this.#actor?.getSnapshot().context.license?.claims.iat;
+    const now = this.#clock.now();
+    if (iat !== undefined && now < iat * 1000 - CLOCK_TOLERANCE_SECONDS * 1000) {
+      this.#clockWarning = `the system clock (${new Date(now).toISOString()}) is behind the license's issue time (${new Date(iat * 1000).toISOString()}): was it set back?`;
+      this.#log.warn({ issuedAt: new Date(iat * 1000).toISOString() }, this.#clockWarning);
+    } else {
+      this.#clockWarning = null;
+    }
   }
 
   #getApiKeyClient(): ApiKeyClient {

@@ -61,6 +61,11 @@ export interface LicenseAgentOptions {
   readonly gracePeriod?: string | number | undefined;
   /** Never contact the license server (tools that only read the state, such as `status`). Default `false`. */
   readonly offline?: boolean | undefined;
+  /**
+   * Certificate authorities (PEM) to trust for the license server instead of Node's bundle, e.g. a
+   * private CA. `NODE_EXTRA_CA_CERTS` works too, and adds to the bundle instead.
+   */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
   /** Time to establish a connection to the license server. Default `'10s'`. */
   readonly connectTimeout?: string | number | undefined;
   /** Time to wait for the server's answer (headers, then each body chunk). Default `'10s'`. */
@@ -89,11 +94,12 @@ export interface AgentConfig {
   readonly trustedKeys: JSONWebKeySet | undefined;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  readonly ca: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
 }
 
 const TOP_LEVEL_OPTIONS = new Set([
   'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
-  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline',
+  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
 const TELEMETRY_OPTIONS = new Set(['enabled']);
@@ -153,6 +159,13 @@ export function telemetryOptedOut(env: Record<string, string | undefined>): bool
   return telemetryOptOutVariable(env) !== undefined;
 }
 
+function caOption(value: unknown): AgentConfig['ca'] {
+  if (value === undefined) return undefined;
+  const isPem = (item: unknown) => typeof item === 'string' || Buffer.isBuffer(item);
+  if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) return value as AgentConfig['ca'];
+  throw new LicenseConfigError('ca', 'must be a PEM string or Buffer, or an array of them');
+}
+
 function gracePeriodOption(value: unknown): number {
   const ms = durationOption(value, 'gracePeriod', DEFAULT_GRACE_PERIOD_MS);
   if (ms > MAX_INTERVAL_MS) throw new LicenseConfigError('gracePeriod', 'must be at most 365 days');
@@ -210,6 +223,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     trustedKeys,
     connectTimeoutMs: durationOption(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS),
     readTimeoutMs: durationOption(options.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT_MS),
+    ca: caOption(options.ca),
   });
 }
 

@@ -43,6 +43,10 @@ export interface AgentStatus {
   readonly telemetryDisabledBy: string | null;
   readonly stateDir: string | null;
   readonly lastError: string | null;
+  /** The license server's clock minus ours, from the last answer's `Date` header; `null` before any. */
+  readonly serverClockOffsetMs: number | null;
+  /** Set when the system clock looks wrong (set back behind the license's issue time). */
+  readonly clockWarning: string | null;
 }
 
 /** One row of `SHOW LICENSE`. */
@@ -80,6 +84,8 @@ export interface AgentView {
   readonly instanceId: string | null;
   readonly stateDir: string | null;
   readonly now: number;
+  readonly serverClockOffsetMs: number | null;
+  readonly clockWarning: string | null;
 }
 
 function iso(ms: number | undefined): string | null {
@@ -145,6 +151,8 @@ export function buildStatus(view: AgentView): AgentStatus {
     telemetryDisabledBy: config.telemetryDisabledBy ?? null,
     stateDir: view.stateDir,
     lastError: outcome && !outcome.ok ? describeError(outcome.error) : null,
+    serverClockOffsetMs: view.serverClockOffsetMs,
+    clockWarning: view.clockWarning,
   };
 }
 

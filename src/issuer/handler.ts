@@ -58,6 +58,9 @@ async function answer(context: IssuerContext, recorded: RecordedRequest, tooLarg
 }
 
 async function handle(context: IssuerContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  // The Date header follows the issuer's clock, so that simulated time gives a consistent server
+  // date (a fault may still set its own).
+  response.setHeader('date', new Date(context.now()).toUTCString());
   const { recorded, tooLarge } = await record(context, request);
   const fault = context.faultHandler?.(recorded);
   if (fault) return sendFault(response, fault);

@@ -62,7 +62,10 @@ export function createVerifier(trustedKeys: JSONWebKeySet): LicenseVerifier {
     }
     const claims = parseClaims(payload as Record<string, unknown>);
     if (claims.iat * 1000 > now + CLOCK_TOLERANCE_SECONDS * 1000) {
-      throw new LicenseVerificationError('license claim "iat" is in the future', { claim: 'iat' });
+      throw new LicenseVerificationError(
+        `license claim "iat" is in the future (issued ${new Date(claims.iat * 1000).toISOString()}; is the system clock set back?)`,
+        { claim: 'iat' },
+      );
     }
     if (claims.refresh_url !== undefined) {
       const problem = endpointProblem(claims.refresh_url);

@@ -18,6 +18,26 @@ export interface HttpTimeouts {
   readonly readTimeoutMs: number;
 }
 
+/** What every answer tells about the exchange, whatever its status: for the clock-offset check. */
+export interface AnswerFacts {
+  readonly url: string;
+  readonly status: number;
+  /** The server's `Date` header, if any. */
+  readonly date: string | undefined;
+  /** Our clock when the request left and when the answer's headers came back. */
+  readonly sentAt: number;
+  readonly receivedAt: number;
+}
+
+export interface HttpClientOptions extends HttpTimeouts {
+  /** Certificate authorities to trust instead of Node's bundle (a private license server). */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
+  /** The clock that dates each exchange. Default `Date.now`. */
+  readonly now?: (() => number) | undefined;
+  /** Called with the facts of each answer received. */
+  readonly onAnswer?: ((facts: AnswerFacts) => void) | undefined;
+}
+
 export interface JsonPostRequest {
   readonly url: string;
   readonly authorization: string;
@@ -98,14 +118,15 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
 }
 
 /** Creates a client with its own undici dispatcher and the given timeouts. */
-export function createHttpClient(timeouts: HttpTimeouts): HttpClient {
+export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
+  const now = timeouts.now ?? Date.now;
   let dispatcher: Promise<{ request: typeof import('undici').request; agent: Dispatcher }> | undefined;
 
   function load() {
     dispatcher ??= import('undici').then(({ Agent, request }) => ({
       request,
       agent: new Agent({
-        connect: { timeout: timeouts.connectTimeoutMs },
+        connect: { timeout: timeouts.connectTimeoutMs, ...(timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] }) },
         headersTimeout: timeouts.readTimeoutMs,
         bodyTimeout: timeouts.readTimeoutMs,
       }),
@@ -117,6 +138,7 @@ export function createHttpClient(timeouts: HttpTimeouts): HttpClient {
     async postJson({ url, authorization, body, signal }) {
       try {
         const { request, agent } = await load();
+        const sentAt = now();
         const response = await request(url, {
           method: 'POST',
           dispatcher: agent,
@@ -124,6 +146,8 @@ export function createHttpClient(timeouts: HttpTimeouts): HttpClient {
           body: JSON.stringify(body),
           signal,
         });
+        const date = response.headers['date'];
+        timeouts.onAnswer?.({ url, status: response.statusCode, date: Array.isArray(date) ? date[0] : date, sentAt, receivedAt: now() });
         const text = await readCapped(response.body, MAX_RESPONSE_BYTES);
         return { status: response.statusCode, headers: response.headers, text };
       } catch (error) {
