@@ -69,6 +69,10 @@ export interface FetchInput {
   readonly mode: AgentMode;
   readonly license: VerifiedLicense | undefined;
   readonly forced: boolean;
+  /** Asked for by `refresh.now` (REFRESH LICENSE): go to the server, whatever a peer process did. */
+  readonly manual: boolean;
+  /** When this agent last refreshed successfully: a peer's newer refresh can be adopted instead. */
+  readonly lastRefreshAt: number | undefined;
 }
 
 /** The fetch actor's result: a verified new license, or `undefined` when the server said "no change". */

@@ -163,7 +163,13 @@ export function createLicenseAgentMachine(time: MachineTime) {
             invoke: {
               id: 'regularFetch',
               src: 'fetchLicense',
-              input: ({ context }) => ({ mode: context.mode, license: context.license, forced: false }),
+              input: ({ context, event }) => ({
+                mode: context.mode,
+                license: context.license,
+                forced: false,
+                manual: event.type === 'refresh.now',
+                lastRefreshAt: context.lastRefreshAt,
+              }),
               onDone: {
                 target: 'idle',
                 actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: false } }, 'persistLicense', 'announceLicense'],
@@ -179,7 +185,13 @@ export function createLicenseAgentMachine(time: MachineTime) {
             invoke: {
               id: 'forcedFetch',
               src: 'fetchLicense',
-              input: ({ context }) => ({ mode: context.mode, license: context.license, forced: true }),
+              input: ({ context }) => ({
+                mode: context.mode,
+                license: context.license,
+                forced: true,
+                manual: false,
+                lastRefreshAt: context.lastRefreshAt,
+              }),
               onDone: {
                 target: 'idle',
                 actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: true } }, 'persistLicense', 'announceLicense'],

@@ -29,6 +29,7 @@ import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
 import { createFetchLicense, createLogRefreshFailure, createPersistLicense } from './refresh.js';
+import { RefreshCoordinator } from './refresh-coordinator.js';
 import { prepareStartup, type StartupResult } from './startup.js';
 import { destinationHost } from './state/sent-ledger.js';
 import {
@@ -322,6 +323,18 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   #createMachine(startup: StartupResult, verify: LicenseVerifier) {
     const now = () => this.#clock.now();
+    const config = this.#config;
+    const coordinator = startup.stateDir && startup.cache
+      ? new RefreshCoordinator({
+          dir: startup.stateDir,
+          cache: startup.cache,
+          verify,
+          keyFingerprint: startup.keyFingerprint,
+          log: this.#log,
+          lockTtlMs: config.connectTimeoutMs + config.readTimeoutMs + 5_000,
+          now,
+        })
+      : undefined;
     return createLicenseAgentMachine({ now, random: this.#random }).provide({
       actors: {
         fetchLicense: createFetchLicense({
@@ -332,13 +345,14 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
           apiKeyClient: () => this.#getApiKeyClient(),
           http: () => this.#getHttp(),
           bodyFacts: () => this.#bodyFacts(),
+          coordinator,
           recordSent: ({ endpoint, url, body, status }) => {
             void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
           },
         }),
       },
       actions: {
-        persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint),
+        persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, coordinator),
         logRefreshFailure: createLogRefreshFailure(this.#log, now),
         ...createValidityLogs(this.#log, now),
       },

@@ -14,6 +14,7 @@ import type { ApiKeyClient } from './net/api-key-client.js';
 import type { HttpClient } from './net/http.js';
 import { refreshLicense } from './net/refresh-client.js';
 import type { AgentConfig } from './options.js';
+import type { RefreshCoordinator } from './refresh-coordinator.js';
 import type { LicenseCache } from './state/license-cache.js';
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
 
@@ -35,6 +36,8 @@ export interface RefreshDeps {
   readonly http: () => HttpClient;
   readonly bodyFacts: () => BodyFacts;
   readonly recordSent: (request: SentRequest) => void;
+  /** Takes turns with peer processes sharing the state dir; absent when there is no state dir. */
+  readonly coordinator: RefreshCoordinator | undefined;
 }
 
 /** The HTTP status a request ended with: the success's, the refusal's, or none (network failure). */
@@ -80,20 +83,27 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
 /** The `fetchLicense` actor: resolves to a verified successor license, or `undefined` for "no change". */
 export function createFetchLicense(deps: RefreshDeps) {
   return fromPromise<FetchOutput, FetchInput>(async ({ input, signal }) => {
-    const jwt = await requestJwt(deps, input, signal);
-    if (jwt === undefined) return undefined;
-    const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received' });
-    checkSuccessor(input.license, received, input.mode === 'static-jwt');
-    return received;
+    const fetch = async () => {
+      const jwt = await requestJwt(deps, input, signal);
+      if (jwt === undefined) return undefined;
+      const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received' });
+      checkSuccessor(input.license, received, input.mode === 'static-jwt');
+      return received;
+    };
+    return deps.coordinator ? deps.coordinator.run(input, signal, fetch) : fetch();
   });
 }
 
 /** The `persistLicense` action: mirror the adopted license to the cache (an atomic write, queued). */
-export function createPersistLicense(cache: LicenseCache | undefined, keyFingerprint: string | null) {
+export function createPersistLicense(cache: LicenseCache | undefined, keyFingerprint: string | null, coordinator?: RefreshCoordinator) {
   return ({ context }: { context: AgentContext }) => {
     const { license, lastRefreshAt } = context;
     if (!cache || !license || lastRefreshAt === undefined) return;
-    void cache.write({ jwt: license.jwt, fetchedAt: lastRefreshAt, keyFingerprint, licenseId: license.claims.sub });
+    // A license adopted from a peer is on disk already; writing it again would only move fetched_at
+    // and make every peer believe a fresh refresh happened.
+    if (coordinator?.isAdopted(license.jwt)) return;
+    const written = cache.write({ jwt: license.jwt, fetchedAt: lastRefreshAt, keyFingerprint, licenseId: license.claims.sub });
+    void written.then(() => coordinator?.persisted());
   };
 }
 

@@ -20,13 +20,19 @@ function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What pino's error serializer adds to `err`: the class name and the stack, noise at a terminal. */
+const HIDDEN_ERROR_FIELDS = new Set(['type', 'stack']);
+
 /** `key=value` pairs, one level of nesting flattened (`err.message="..."`). */
 function formatFields(record: Record<string, unknown>): string[] {
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (HIDDEN_FIELDS.has(key) || value === undefined) continue;
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [inner, innerValue] of Object.entries(value)) pairs.push(`${key}.${inner}=${formatValue(innerValue)}`);
+      for (const [inner, innerValue] of Object.entries(value)) {
+        if (key === 'err' && HIDDEN_ERROR_FIELDS.has(inner)) continue;
+        pairs.push(`${key}.${inner}=${formatValue(innerValue)}`);
+      }
     } else {
       pairs.push(`${key}=${formatValue(value)}`);
     }

@@ -78,7 +78,7 @@ export const doctorCommand: Command = {
     if (context.values['json'] === true) {
       printJson({ ok, checks });
     } else {
-      print(formatColumns(['', 'check', 'detail'], checks.map((check) => [check.ok ? 'ok' : 'FAIL', check.name, check.detail])));
+      print(formatColumns(['result', 'check', 'detail'], checks.map((check) => [check.ok ? 'ok' : 'FAIL', check.name, check.detail])));
     }
     return ok ? 0 : 1;
   },

@@ -4,7 +4,6 @@
  * Logs go to stdout: JSON lines, or readable ones on a terminal.
  */
 import type { Level } from 'pino';
-import type { LicenseAgent } from '../../agent.js';
 import { GLOBAL_OPTIONS_HELP } from '../args.js';
 import type { Command } from '../command.js';
 import { createCliAgent, loadSettings } from '../config.js';
@@ -26,23 +25,17 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  */
 function nextStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    // Signal handlers do not keep Node alive, and an agent with nothing to refresh (Community,
+    // refresh disabled) arms no timer: without this the process would exit at once.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     const onSignal = (signal: NodeJS.Signals) => {
+      clearInterval(keepAlive);
       for (const each of SIGNALS) process.off(each, onSignal);
       for (const each of SIGNALS) process.once(each, () => process.exit(1));
       resolve(signal);
     };
     for (const each of SIGNALS) process.on(each, onSignal);
   });
-}
-
-/**
- * Starts `agent`. `running` resolves once `agent.stop()` can reach the actor (its first state, or a
- * failed start); `start()` itself may wait much longer, for the first license.
- */
-function startAgent(agent: LicenseAgent): { started: Promise<void>; running: Promise<void> } {
-  const firstState = new Promise<void>((resolve) => agent.once('stateChanged', () => resolve()));
-  const started = agent.start();
-  return { started, running: Promise.race([firstState, started.catch(() => undefined)]) };
 }
 
 export const runCommand: Command = {
@@ -56,7 +49,7 @@ export const runCommand: Command = {
     const { logger } = createCliLogger({ level, fd: 1, pretty: process.stdout.isTTY === true });
     const agent = createCliAgent(settings, logger);
     const signal = nextStopSignal();
-    const { started, running } = startAgent(agent);
+    const started = agent.start();
     try {
       await Promise.race([signal, started]);
     } catch (error) {
@@ -65,8 +58,6 @@ export const runCommand: Command = {
     }
     const stopSignal = await signal;
     logger.info({ signal: stopSignal }, `received ${stopSignal}; stopping`);
-    // A stop that came while start() was still reading the state dir would miss the actor.
-    await running;
     await agent.stop();
     await started.catch(() => undefined);
     return 0;

@@ -1,0 +1,124 @@
+/**
+ * Refreshing together: the processes that share one state directory (the workers of one server)
+ * take turns instead of each calling the license server. Before a scheduled refresh, a process
+ * adopts a license that a peer fetched since its own last refresh; otherwise it takes the advisory
+ * refresh lock, or, when a peer holds it, waits for that peer's result. A REFRESH LICENSE asked by
+ * an operator always goes to the server.
+ */
+import type { Logger } from 'pino';
+import type { FetchInput } from '../machines/context.js';
+import type { VerifiedLicense } from './license/claims.js';
+import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
+import { errorFields } from './log.js';
+import type { CachedLicense, LicenseCache } from './state/license-cache.js';
+import { tryAcquireRefreshLock, type HeldLock } from './state/refresh-lock.js';
+
+export interface CoordinatorDeps {
+  readonly dir: string;
+  readonly cache: LicenseCache;
+  readonly verify: LicenseVerifier;
+  readonly keyFingerprint: string | null;
+  readonly log: Logger;
+  /** How long a lock may be held: the longest a refresh can take. */
+  readonly lockTtlMs: number;
+  /** The agent's clock, for verification. The lock itself runs on the shared wall clock. */
+  readonly now: () => number;
+}
+
+/** How often a waiting process looks at the cache while a peer refreshes. */
+const PEER_POLL_MS = 100;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+export class RefreshCoordinator {
+  readonly #deps: CoordinatorDeps;
+  /** JWTs taken from a peer: already on disk, so persisting them again would only move fetched_at. */
+  readonly #adopted = new Set<string>();
+  #held: HeldLock | undefined;
+
+  constructor(deps: CoordinatorDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Runs `fetch` unless a peer's result can be adopted. The lock taken for the fetch is kept until
+   * {@link persisted} (the new license is on disk for the peers to see) or a failure.
+   */
+  async run(input: FetchInput, signal: AbortSignal, fetch: () => Promise<VerifiedLicense | undefined>): Promise<VerifiedLicense | undefined> {
+    if (!input.manual) {
+      const fromPeer = (await this.#peerLicense(input)) ?? (await this.#lockOrWait(input, signal));
+      if (fromPeer) return fromPeer;
+    }
+    try {
+      return await fetch();
+    } catch (error) {
+      await this.#release();
+      throw error;
+    }
+  }
+
+  /** True for a license adopted from a peer: it is already in the cache. */
+  isAdopted(jwt: string): boolean {
+    return this.#adopted.has(jwt);
+  }
+
+  /** The adopted license is on disk: peers waiting on the lock can now adopt it. */
+  async persisted(): Promise<void> {
+    await this.#release();
+  }
+
+  async #release(): Promise<void> {
+    const held = this.#held;
+    this.#held = undefined;
+    await held?.release().catch(() => undefined);
+  }
+
+  /** A cached license a peer fetched since our own last refresh, verified, or `undefined`. */
+  async #peerLicense(input: FetchInput): Promise<VerifiedLicense | undefined> {
+    const cached = await this.#deps.cache.read();
+    if (!cached || !this.#isPeerResult(cached, input)) return undefined;
+    try {
+      const license = await this.#deps.verify(cached.jwt, { now: this.#deps.now(), purpose: 'received' });
+      checkSuccessor(input.license, license, input.mode === 'static-jwt');
+      this.#adopted.add(license.jwt);
+      this.#deps.log.debug({ licenseId: license.claims.sub, fetchedAt: new Date(cached.fetchedAt).toISOString() }, 'adopted the license a peer process refreshed');
+      return license;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #isPeerResult(cached: CachedLicense, input: FetchInput): boolean {
+    if (cached.fetchedAt <= (input.lastRefreshAt ?? Number.NEGATIVE_INFINITY)) return false;
+    if (input.mode === 'api-key') return cached.keyFingerprint === this.#deps.keyFingerprint;
+    return cached.licenseId === input.license?.claims.sub;
+  }
+
+  /**
+   * Takes the lock (and returns `undefined`: go and fetch), or waits while a peer holds it and
+   * returns the license it brought. Disk trouble means no coordination, not no refresh.
+   */
+  async #lockOrWait(input: FetchInput, signal: AbortSignal): Promise<VerifiedLicense | undefined> {
+    try {
+      const deadline = Date.now() + this.#deps.lockTtlMs;
+      while (!signal.aborted && Date.now() < deadline) {
+        const held = await tryAcquireRefreshLock(this.#deps.dir, Date.now(), this.#deps.lockTtlMs);
+        if (held) {
+          this.#held = held;
+          return undefined;
+        }
+        await sleep(PEER_POLL_MS, signal);
+        const fromPeer = await this.#peerLicense(input);
+        if (fromPeer) return fromPeer;
+      }
+    } catch (error) {
+      this.#deps.log.debug({ err: errorFields(error) }, 'refresh lock unavailable; refreshing without coordination');
+    }
+    return undefined;
+  }
+}

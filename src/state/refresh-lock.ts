@@ -1,0 +1,91 @@
+/**
+ * An advisory lock that lets the processes sharing one state directory (the workers of one server)
+ * refresh the license one at a time: `<stateDir>/refresh.lock` holds its owner's pid, host, a
+ * random token and an expiry. A lock past its expiry, or held by a process of this host that no
+ * longer exists, is stale and may be taken over. Advisory only: it saves requests, and nothing
+ * breaks if two processes do refresh at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { tempPathFor } from './atomic-file.js';
+
+export const REFRESH_LOCK_FILE = 'refresh.lock';
+
+interface LockRecord {
+  readonly pid: number;
+  readonly host: string;
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readLock(file: string): Promise<LockRecord | undefined> {
+  try {
+    const record = JSON.parse(await readFile(file, 'utf8')) as Partial<LockRecord>;
+    if (typeof record.pid !== 'number' || typeof record.token !== 'string' || typeof record.expiresAt !== 'number') return undefined;
+    return record as LockRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function isStale(record: LockRecord | undefined, now: number): boolean {
+  if (!record) return true;
+  if (record.expiresAt <= now) return true;
+  return record.host === os.hostname() && record.pid !== process.pid && !isAlive(record.pid);
+}
+
+async function writeExclusive(file: string, data: string): Promise<boolean> {
+  try {
+    const handle = await open(file, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Tries to take the refresh lock of `dir` for `ttlMs`. Resolves to the held lock, or `undefined`
+ * when another live process holds it. Throws only for disk trouble (the caller then refreshes
+ * without coordination).
+ */
+export async function tryAcquireRefreshLock(dir: string, now: number, ttlMs: number): Promise<HeldLock | undefined> {
+  const file = path.join(dir, REFRESH_LOCK_FILE);
+  const mine: LockRecord = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), expiresAt: now + ttlMs };
+  const data = JSON.stringify(mine);
+  if (!(await writeExclusive(file, data))) {
+    if (!isStale(await readLock(file), now)) return undefined;
+    // Take over through a rename, then read back: of two processes taking over at once, the one
+    // whose token is in the file holds the lock.
+    const temp = tempPathFor(file);
+    await writeExclusive(temp, data);
+    await rename(temp, file);
+    if ((await readLock(file))?.token !== mine.token) return undefined;
+  }
+  return {
+    async release() {
+      if ((await readLock(file))?.token === mine.token) await unlink(file).catch(() => undefined);
+    },
+  };
+}
