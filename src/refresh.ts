@@ -126,7 +126,7 @@ export function createLogRefreshFailure(log: Logger, now: () => number) {
     };
     const exp = context.license?.claims.exp;
     // Under 48 hours from expiry, and through grace, a failing refresh is an error: it will cost a tier.
-    const urgent = exp !== undefined && exp * 1000 - now() < EXPIRY_THRESHOLD_MS;
+    const urgent = exp !== undefined && exp * 1000 - now() <= EXPIRY_THRESHOLD_MS;
     if (err.status === 401 || err.status === 403) {
       log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
     } else if (urgent) {

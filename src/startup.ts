@@ -4,6 +4,8 @@
  * license or disk trouble: each problem is logged once and the agent starts on what it could get.
  */
 import { randomUUID } from 'node:crypto';
+import { unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
 import type { VerifiedLicense } from './license/claims.js';
@@ -11,7 +13,8 @@ import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
 import type { AgentConfig } from './options.js';
 import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
-import { loadInstanceId } from './state/instance-id.js';
+import { readFileIfExists } from './state/atomic-file.js';
+import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from './state/instance-id.js';
 import { SentLedger } from './state/sent-ledger.js';
 import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
 
@@ -101,6 +104,46 @@ async function staticInput(configured: VerifiedLicense, cached: CachedLicense | 
   return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
 }
 
+/**
+ * Finds and prepares the state dir, with at most one warning: none at all (no home), a path that
+ * cannot be a directory, or a directory this process cannot write (a read-only root filesystem).
+ * A read-only dir is still read: an id and a cache put there by an image or an init job are used.
+ */
+async function openStateDir(deps: StartupDeps): Promise<{ stateDir: string | undefined; writable: boolean }> {
+  const stateDir = findStateDir(deps);
+  if (stateDir === undefined) return { stateDir, writable: false };
+  try {
+    await ensureStateDir(stateDir);
+  } catch (error) {
+    deps.log.warn({ err: errorFields(error), stateDir }, 'state directory unavailable; instance id and license cache kept in memory');
+    return { stateDir: undefined, writable: false };
+  }
+  const problem = await writeProblem(stateDir);
+  if (problem) {
+    deps.log.warn({ stateDir, code: problem }, `state directory is not writable (${problem}); instance id and license cache kept in memory`);
+  }
+  return { stateDir, writable: problem === undefined };
+}
+
+/** The errno code that keeps us from writing in `dir`, or `undefined` when a probe file can be written. */
+async function writeProblem(dir: string): Promise<string | undefined> {
+  const probe = path.join(dir, `.write-probe.${process.pid}.${randomUUID()}`);
+  try {
+    await writeFile(probe, '', { flag: 'wx', mode: 0o600 });
+    await unlink(probe);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+  }
+}
+
+/** The persisted id of a read-only state dir, or a fresh in-memory one. */
+async function readInstanceId(dir: string): Promise<string> {
+  const text = await readFileIfExists(path.join(dir, INSTANCE_ID_FILE)).catch(() => undefined);
+  const id = text?.trim();
+  return id && isUuid(id) ? id : randomUUID();
+}
+
 function findStateDir(deps: StartupDeps): string | undefined {
   try {
     return resolveStateDir({ stateDir: deps.config.stateDir, env: deps.env });
@@ -112,22 +155,19 @@ function findStateDir(deps: StartupDeps): string | undefined {
 
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
-  const stateDir = findStateDir(deps);
-  if (stateDir !== undefined) {
-    try {
-      await ensureStateDir(stateDir);
-    } catch (error) {
-      log.warn({ err: errorFields(error), stateDir }, 'state directory unavailable; instance id and license cache kept in memory');
-    }
-  }
-  const instanceId = stateDir === undefined ? randomUUID() : (await loadInstanceId(stateDir, log)).id;
-  const cache = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
-  const ledger = stateDir === undefined ? undefined : new SentLedger(stateDir, log);
+  const { stateDir, writable } = await openStateDir(deps);
+  const instanceId = stateDir === undefined
+    ? randomUUID()
+    : writable ? (await loadInstanceId(stateDir, log)).id : await readInstanceId(stateDir);
+  const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
+  // Only a writable state dir gets a cache to write and a ledger: a read-only one was warned about once.
+  const cache = writable ? reader : undefined;
+  const ledger = writable && stateDir !== undefined ? new SentLedger(stateDir, log) : undefined;
 
   let mode = modeOf(config);
   const keyFingerprint = config.apiKey ? fingerprintApiKey(config.apiKey) : null;
   const configured = await configuredLicense(deps);
-  const cached = mode === 'community' ? undefined : await cache?.read();
+  const cached = mode === 'community' ? undefined : await reader?.read();
 
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {

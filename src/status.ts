@@ -7,7 +7,7 @@ import type { AgentContext, AgentMode } from '../machines/context.js';
 import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
 import { describeError } from './errors.js';
-import type { Tier } from './license/claims.js';
+import type { Quotas, Tier } from './license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
 import type { AgentConfig } from './options.js';
 
@@ -20,6 +20,9 @@ export interface AgentStatus {
   readonly state: RefreshState | 'created';
   readonly validity: ValidityStage;
   readonly tier: Tier;
+  /** The quotas in force (Community's once degraded). */
+  readonly quotas: Quotas;
+  readonly features: readonly string[];
   readonly licenseId: string | null;
   readonly expiresAt: string | null;
   /** Whole days until expiry; `null` when the license never expires (or there is none). */
@@ -132,6 +135,8 @@ export function buildStatus(view: AgentView): AgentStatus {
     state: view.state,
     validity: view.validity,
     tier: license.tier,
+    quotas: license.quotas,
+    features: license.features,
     licenseId: claims?.sub ?? null,
     expiresAt: iso(expiresAt),
     daysRemaining: expiresAt === undefined ? null : daysRemaining(expiresAt, view.now),
