@@ -9,68 +9,76 @@ import { LicenseCache, fingerprintApiKey } from '../../src/state/license-cache.j
 import { captureLogs } from './support/logs.js';
 import { API_KEY, DAY, HOUR, MINUTE, PRO, T0, useScheduleWorld } from './support/world.js';
 
-const SIXTY_HOURS = 60 * HOUR;
+/**
+ * The server keeps re-issuing the same license, expiring at 57 h (a customer who has not renewed).
+ * Inside the license's last week the regular refresh comes every 6 hours (issue 3): at 6 h and
+ * 12 h; the 48-hour threshold at 9 h falls between them, so only the threshold's own timer can
+ * start the refresh at 9 h.
+ */
+const EXPIRES_AT = T0 + 57 * HOUR;
+const THRESHOLD = 9 * HOUR;
 
-describe('the forced refresh at the 48-hour threshold', () => {
-  const world = useScheduleWorld({ [API_KEY]: { ...PRO, validFor: SIXTY_HOURS } });
+describe('the forced refresh at the 48-hour threshold (license expiring at 57 h, 6-hourly regular ticks)', () => {
+  const world = useScheduleWorld({ [API_KEY]: { ...PRO, exp: EXPIRES_AT / 1000 } });
 
-  it('does not refresh at 11 h 59 min when the license fetched at start-up expires at 60 h', async () => {
+  it('makes only the 6-hourly regular refresh before the threshold: nothing from 6 h to 8 h 59 min', async () => {
     const { startAgent, advanceTo, requestTimes } = world();
     await startAgent();
 
-    await advanceTo(T0 + 12 * HOUR - MINUTE);
+    await advanceTo(T0 + THRESHOLD - MINUTE);
 
-    expect(requestTimes()).toEqual([0]);
+    expect(requestTimes()).toEqual([0, 6 * HOUR]);
   });
 
-  it('refreshes at exactly 12 h when the license fetched at start-up expires at 60 h', async () => {
+  it('refreshes at exactly 9 h (exp − 48 h), between the 6-hourly regular refreshes', async () => {
     const { startAgent, advanceTo, requestTimes } = world();
     await startAgent();
 
-    await advanceTo(T0 + 12 * HOUR);
+    await advanceTo(T0 + THRESHOLD);
 
-    expect(requestTimes()).toEqual([0, 12 * HOUR]);
+    expect(requestTimes()).toEqual([0, 6 * HOUR, THRESHOLD]);
   });
 
-  it('detects the threshold with a timer of its own, not at the 24-hour tick', async () => {
+  it('detects the threshold with a timer of its own, not at the next 6-hourly tick', async () => {
     const { startAgent, advanceTo, logs } = world();
     await startAgent();
 
-    await advanceTo(T0 + 12 * HOUR);
+    await advanceTo(T0 + THRESHOLD);
 
     const transitions = logs.filter((line) => line['to'] !== undefined).map((line) => line['to']);
-    expect(transitions).toEqual(['refreshing', 'scheduled', 'forcedRefresh', 'scheduled']);
+    expect(transitions).toEqual(['refreshing', 'scheduled', 'refreshing', 'scheduled', 'forcedRefresh', 'scheduled']);
   });
 
   it('adopts the license the forced refresh receives', async () => {
     const { startAgent, advanceTo, server } = world();
     const agent = await startAgent();
-    // The next answer is a 30-day license, so the forced refresh at 12 h is the only one.
+    await advanceTo(T0 + 6 * HOUR);
+    // The next answer is a 30-day license, so the forced refresh at 9 h is the only one after 6 h.
     server.setApiKey(API_KEY, PRO);
 
-    await advanceTo(T0 + 12 * HOUR);
+    await advanceTo(T0 + THRESHOLD);
 
-    expect(server.requests).toHaveLength(2);
-    expect(agent.status().expiresAt).toBe(new Date(T0 + 12 * HOUR + 30 * DAY).toISOString());
+    expect(server.requests).toHaveLength(3);
+    expect(agent.status().expiresAt).toBe(new Date(T0 + THRESHOLD + 30 * DAY).toISOString());
   });
 });
 
-describe('the 48-hour threshold crossed while waiting after a failed refresh', () => {
-  // Licenses fetched at start-up expire at 80 h: the threshold is at 32 h, after the 24 h tick.
+describe('the 48-hour threshold crossed while waiting after a failed refresh (6-hourly regular ticks)', () => {
+  // The license fetched at start-up expires at 80 h: the threshold is at 32 h, between the 6-hourly
+  // regular ticks at 30 h and 36 h, which all fail while the server is down.
   const world = useScheduleWorld({ [API_KEY]: { ...PRO, validFor: 80 * HOUR } });
 
-  it('forces a refresh at exactly 32 h after the 24 h tick failed', async () => {
+  it('forces a refresh at exactly 32 h while waiting after the failed 6-hourly tick at 30 h', async () => {
     const { startAgent, advanceTo, requestTimes, server } = world();
     await startAgent();
     server.respondWith(() => ({ status: 503, body: 'down' }));
-    await advanceTo(T0 + DAY);
+    await advanceTo(T0 + 32 * HOUR - MINUTE);
     server.respondWith(undefined);
 
-    await advanceTo(T0 + 32 * HOUR - MINUTE);
-    expect(requestTimes()).toEqual([0, DAY]);
+    expect(requestTimes()).toEqual([0, 6 * HOUR, 12 * HOUR, 18 * HOUR, DAY, 30 * HOUR]);
     await advanceTo(T0 + 32 * HOUR);
 
-    expect(requestTimes()).toEqual([0, DAY, 32 * HOUR]);
+    expect(requestTimes()).toEqual([0, 6 * HOUR, 12 * HOUR, 18 * HOUR, DAY, 30 * HOUR, 32 * HOUR]);
   });
 });
 

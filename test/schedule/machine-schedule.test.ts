@@ -17,8 +17,8 @@ afterEach(() => {
   running = undefined;
 });
 
-/** A fresh 30-day license on every call. */
-const renew = (_input: unknown, now: number) => licenseAt(now, now + 30 * DAY);
+/** A fresh 60-day license on every call: far from its last week, so the daily cadence applies. */
+const renew = (_input: unknown, now: number) => licenseAt(now, now + 60 * DAY);
 const unavailable = () => {
   throw httpFailure(503);
 };
@@ -60,21 +60,32 @@ describe('the jittered regular interval', () => {
   });
 });
 
-describe('a failing forced refresh (license expiring at 60 h, server down from 12 h)', () => {
-  /** A license fetched at T0 that expires at 60 h; every fetch from then on fails. */
+/**
+ * A license expiring at 60 h that was fetched an hour before start-up. Under 7 days from expiry the
+ * regular refresh comes every 6 hours (issue 3), so the regular ticks fall at 5 h, 11 h, 17 h and
+ * 23 h, and none of them coincides with the 48-hour threshold at 12 h.
+ */
+const EXPIRING_AT_60_H = { license: licenseAt(T0 - HOUR, T0 + 60 * HOUR), lastRefreshAt: T0 - HOUR, awaitingFirstLicense: false };
+const FORCED_FROM = 12 * HOUR;
+/** Answers "no change" (204) before the 12-hour threshold, as `then` says from it on. */
+const noChangeBeforeThreshold = (then: Answer): Answer => (input, now) => (now - T0 < FORCED_FROM ? undefined : then(input, now));
+
+describe('a failing forced refresh (license expiring at 60 h, 6-hourly regular ticks answered "no change", server down from 12 h)', () => {
+  /** Every fetch from 12 h on fails; the regular ticks before it keep the same license. */
   function failingForced(answer: Answer = unavailable) {
-    return start({
-      input: { license: licenseAt(T0, T0 + 60 * HOUR), lastRefreshAt: T0, awaitingFirstLicense: false },
-      answer,
-    });
+    return start({ input: EXPIRING_AT_60_H, answer: noChangeBeforeThreshold(answer) });
   }
 
-  it('starts the forced refresh at exactly 12 h', async () => {
+  it('starts the forced refresh at exactly 12 h, after 6-hourly regular refreshes at 5 h and 11 h (issue 3 cadence)', async () => {
     const machine = failingForced();
 
     await machine.advanceTo(T0 + 12 * HOUR);
 
-    expect(machine.calls).toEqual([{ at: 12 * HOUR, forced: true }]);
+    expect(machine.calls).toEqual([
+      { at: 5 * HOUR, forced: false },
+      { at: 11 * HOUR, forced: false },
+      { at: 12 * HOUR, forced: true },
+    ]);
   });
 
   it('retries forced refreshes after 1, 2, 4, 8, 16, 32 min, then hourly', async () => {
@@ -87,12 +98,12 @@ describe('a failing forced refresh (license expiring at 60 h, server down from 1
     expect(gaps).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
   });
 
-  it('keeps the regular tick at 24 h while forced refreshes fail', async () => {
+  it('keeps the regular 6-hourly ticks (issue 3 cadence: 17 h, 23 h) while forced refreshes fail', async () => {
     const machine = failingForced();
 
     await machine.advanceTo(T0 + DAY);
 
-    expect(machine.calls.filter((call) => !call.forced)).toEqual([{ at: DAY, forced: false }]);
+    expect(machine.calls.filter((call) => !call.forced).map((call) => call.at)).toEqual([5 * HOUR, 11 * HOUR, 17 * HOUR, 23 * HOUR]);
   });
 
   it('logs each failed attempt', async () => {
@@ -101,7 +112,7 @@ describe('a failing forced refresh (license expiring at 60 h, server down from 1
     await machine.advanceTo(T0 + 12 * HOUR + 3 * MINUTE);
 
     expect(machine.failuresLogged()).toBe(3);
-    expect(machine.calls).toHaveLength(3);
+    expect(machine.calls.filter((call) => call.at >= FORCED_FROM)).toHaveLength(3);
   });
 
   it('waits for Retry-After when it asks for longer than the forced backoff', async () => {
@@ -110,13 +121,13 @@ describe('a failing forced refresh (license expiring at 60 h, server down from 1
     });
 
     await machine.advanceTo(T0 + 12 * HOUR + 10 * MINUTE - 1);
-    expect(machine.calls).toHaveLength(1);
+    expect(machine.calls.filter((call) => call.forced)).toHaveLength(1);
     await machine.advanceTo(T0 + 12 * HOUR + 10 * MINUTE);
 
-    expect(machine.calls.map((call) => call.at)).toEqual([12 * HOUR, 12 * HOUR + 10 * MINUTE]);
+    expect(machine.calls.filter((call) => call.forced).map((call) => call.at)).toEqual([12 * HOUR, 12 * HOUR + 10 * MINUTE]);
   });
 
-  it('goes back to the regular schedule when a forced retry succeeds', async () => {
+  it('goes back to the daily regular schedule when a forced retry brings a 60-day license', async () => {
     let down = true;
     const machine = failingForced((input, now) => {
       if (down) throw httpFailure(503);
@@ -127,31 +138,40 @@ describe('a failing forced refresh (license expiring at 60 h, server down from 1
 
     await machine.advanceTo(T0 + 12 * HOUR + MINUTE + DAY);
 
-    expect(machine.calls.map((call) => call.at)).toEqual([12 * HOUR, 12 * HOUR + MINUTE, 12 * HOUR + MINUTE + DAY]);
+    expect(machine.calls.map((call) => call.at)).toEqual([
+      5 * HOUR,
+      11 * HOUR,
+      12 * HOUR,
+      12 * HOUR + MINUTE,
+      12 * HOUR + MINUTE + DAY,
+    ]);
   });
 });
 
-describe('a forced refresh answered with a license still inside 48 h', () => {
+describe('a forced refresh answered with a license still inside 48 h (license expiring at 60 h, 6-hourly regular ticks)', () => {
   it('asks again an hour later, not at once', async () => {
     const machine = start({
-      input: { license: licenseAt(T0, T0 + 60 * HOUR), lastRefreshAt: T0, awaitingFirstLicense: false },
-      answer: (_input, now) => licenseAt(now, now + 40 * HOUR),
+      input: EXPIRING_AT_60_H,
+      answer: noChangeBeforeThreshold((_input, now) => licenseAt(now, now + 40 * HOUR)),
     });
 
     await machine.advanceTo(T0 + 15 * HOUR);
 
-    expect(machine.calls.map((call) => call.at)).toEqual([12 * HOUR, 13 * HOUR, 14 * HOUR, 15 * HOUR]);
+    expect(machine.calls.filter((call) => call.forced).map((call) => call.at)).toEqual([12 * HOUR, 13 * HOUR, 14 * HOUR, 15 * HOUR]);
   });
 
   it('asks again an hour later when the server answers "no change" (204)', async () => {
-    const machine = start({
-      input: { license: licenseAt(T0, T0 + 60 * HOUR), lastRefreshAt: T0, awaitingFirstLicense: false },
-      answer: () => undefined,
-    });
+    const machine = start({ input: EXPIRING_AT_60_H, answer: () => undefined });
 
     await machine.advanceTo(T0 + 14 * HOUR);
 
-    expect(machine.calls.map((call) => call.at)).toEqual([12 * HOUR, 13 * HOUR, 14 * HOUR]);
+    expect(machine.calls).toEqual([
+      { at: 5 * HOUR, forced: false },
+      { at: 11 * HOUR, forced: false },
+      { at: 12 * HOUR, forced: true },
+      { at: 13 * HOUR, forced: true },
+      { at: 14 * HOUR, forced: true },
+    ]);
   });
 });
 

@@ -14,6 +14,12 @@ import type { VerifiedLicense } from '../../../src/license/claims.js';
 import { SteppingClock } from './stepping-clock.js';
 import { DAY, T0 } from './world.js';
 
+/** A validity log line the machine asked for: the stage it announces, and when (ms since T0). */
+export interface ValidityLog {
+  readonly at: number;
+  readonly kind: 'month' | 'week' | 'expiringSoon' | 'grace' | 'degraded';
+}
+
 export interface FetchCall {
   /** Milliseconds since T0. */
   readonly at: number;
@@ -58,6 +64,13 @@ export const API_KEY_INPUT: AgentInput = {
   awaitingFirstLicense: true,
 };
 
+function validityPath(value: unknown): string {
+  const validity = (value as { validity: unknown }).validity;
+  if (typeof validity === 'string') return validity;
+  const [parent, child] = Object.entries(validity as Record<string, string>)[0] as [string, string];
+  return `${parent}.${child}`;
+}
+
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -67,6 +80,8 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
   const clock = new SteppingClock(T0);
   const calls: FetchCall[] = [];
   let failuresLogged = 0;
+  const validityLogs: ValidityLog[] = [];
+  const logValidity = (kind: ValidityLog['kind']) => void validityLogs.push({ at: clock.now() - T0, kind });
   const machine = createLicenseAgentMachine({ now: () => clock.now(), random: options.random ?? (() => 0) }).provide({
     actors: {
       fetchLicense: fromPromise<FetchOutput, FetchInput>(async ({ input }) => {
@@ -77,6 +92,9 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
     actions: {
       persistLicense: () => {},
       logRefreshFailure: () => void failuresLogged++,
+      logExpiryNotice: (_, params: { stage: 'month' | 'week' | 'expiringSoon' }) => logValidity(params.stage),
+      logGrace: () => logValidity('grace'),
+      logDegraded: () => logValidity('degraded'),
     },
   });
   const actor = createActor(machine, { clock, input: { ...API_KEY_INPUT, ...options.input } });
@@ -105,8 +123,11 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
     clock,
     calls,
     failuresLogged: () => failuresLogged,
+    validityLogs,
     advanceTo,
     state: () => (actor.getSnapshot().value as { refresh: string }).refresh,
+    /** The validity region's leaf as a path: `valid.withinMonth`, `expiringSoon`, `grace.mid`, ... */
+    validity: () => validityPath(actor.getSnapshot().value),
     stop: () => actor.stop(),
   };
 }

@@ -43,3 +43,14 @@ export class SteppingClock extends SimulatedClock {
     return this.#dueAt.size;
   }
 }
+
+/** What the schedule world needs from a simulated clock: time, timers, and stepping between them. */
+export interface StepClock {
+  now(): number;
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): number;
+  clearTimeout(id: number): void;
+  /** Moves time to `at`, firing every timer due by then. */
+  set(at: number): void;
+  nextDueAt(): number | undefined;
+  pendingCount(): number;
+}

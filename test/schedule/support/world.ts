@@ -11,7 +11,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../src/issuer/index.js';
 import { captureLogs, type LogLine } from './logs.js';
-import { SteppingClock } from './stepping-clock.js';
+import { SteppingClock, type StepClock } from './stepping-clock.js';
 
 export { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
 
@@ -26,16 +26,16 @@ const SETTLE_TIMEOUT_MS = 5_000;
 const MAX_FIRINGS_PER_MOVE = 5_000;
 const BUSY_STATES = new Set(['idle', 'refreshing', 'forcedRefresh']);
 
-export interface ScheduleWorld {
+export interface ScheduleWorld<Clock extends StepClock = SteppingClock> {
   /** The clock new agents run on; `restartAt` replaces it as a process restart would. */
-  readonly clock: SteppingClock;
+  readonly clock: Clock;
   readonly server: LicenseServer;
   readonly stateDir: string;
   readonly logs: LogLine[];
   /** Creates and starts an agent in API-key mode against the server, with `random: () => 0`. */
   startAgent(options?: Partial<LicenseAgentOptions>): Promise<LicenseAgent>;
   /** A new process: a fresh simulated clock at `at` (the previous agents should be stopped). */
-  restartAt(at: number): SteppingClock;
+  restartAt(at: number): Clock;
   /** Moves simulated time to `at`, firing each timer at its due instant and settling after each. */
   advanceTo(at: number): Promise<void>;
   /** When each request reached the server, in ms since T0. */
@@ -50,13 +50,28 @@ function realDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+export interface WorldOptions<Clock extends StepClock> {
+  /** Builds the simulated clock starting at `at` (at T0, and at each `restartAt`). */
+  readonly clockAt: (at: number) => Clock;
+}
+
+const steppingClockAt = (at: number) => new SteppingClock(at);
+
 /** Registers the hooks that build a world before each test and tear it down after. */
-export function useScheduleWorld(apiKeys: Record<string, LicenseTemplate> = { [API_KEY]: PRO }): () => ScheduleWorld {
-  let world: ScheduleWorld | undefined;
+export function useScheduleWorld(apiKeys?: Record<string, LicenseTemplate>): () => ScheduleWorld;
+export function useScheduleWorld<Clock extends StepClock>(
+  apiKeys: Record<string, LicenseTemplate> | undefined,
+  options: WorldOptions<Clock>,
+): () => ScheduleWorld<Clock>;
+export function useScheduleWorld(
+  apiKeys: Record<string, LicenseTemplate> = { [API_KEY]: PRO },
+  options: WorldOptions<StepClock> = { clockAt: steppingClockAt },
+): () => ScheduleWorld<StepClock> {
+  let world: ScheduleWorld<StepClock> | undefined;
   let cleanup: (() => Promise<void>) | undefined;
 
   beforeEach(async () => {
-    const built = await buildWorld(apiKeys);
+    const built = await buildWorld(apiKeys, options.clockAt);
     world = built.world;
     cleanup = built.cleanup;
   });
@@ -89,7 +104,7 @@ async function settleAgents(agents: readonly LicenseAgent[]): Promise<void> {
 }
 
 /** Moves `clock` to `at` one due timer at a time, settling after each firing. */
-async function stepTo(clock: SteppingClock, at: number, settle: () => Promise<void>): Promise<void> {
+async function stepTo(clock: StepClock, at: number, settle: () => Promise<void>): Promise<void> {
   await settle();
   for (let firings = 0; ; firings++) {
     const dueAt = clock.nextDueAt();
@@ -104,8 +119,8 @@ async function stepTo(clock: SteppingClock, at: number, settle: () => Promise<vo
   await settle();
 }
 
-async function buildWorld(apiKeys: Record<string, LicenseTemplate>) {
-  let clock = new SteppingClock(T0);
+async function buildWorld(apiKeys: Record<string, LicenseTemplate>, clockAt: (at: number) => StepClock) {
+  let clock = clockAt(T0);
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-schedule-'));
   const server = await startLicenseServer({ apiKeys, now: () => clock.now() });
   const { log, lines } = captureLogs();
@@ -113,7 +128,7 @@ async function buildWorld(apiKeys: Record<string, LicenseTemplate>) {
   const settle = () => settleAgents(agents);
   const advanceTo = (at: number) => stepTo(clock, at, settle);
 
-  const world: ScheduleWorld = {
+  const world: ScheduleWorld<StepClock> = {
     get clock() {
       return clock;
     },
@@ -141,7 +156,7 @@ async function buildWorld(apiKeys: Record<string, LicenseTemplate>) {
       return agent;
     },
     restartAt(at) {
-      clock = new SteppingClock(at);
+      clock = clockAt(at);
       return clock;
     },
     advanceTo,
