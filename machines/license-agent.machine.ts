@@ -33,14 +33,12 @@ function notProvided(name: string): never {
 const CHECK_VALIDITY = '#licenseAgent.validity.checking';
 
 /**
- * A validity leaf re-checks itself against the clock when a refresh brings a new license or the
- * clock jumps, and moves only when it has gone stale: no repeated entry logs for nothing.
+ * A refresh that brings a license, or a jump of the clock, sends the validity region back through
+ * `checking`: the stage is decided afresh and every timer re-armed against the clock. (Re-entering
+ * the same stage does not repeat its notice: the log effects say each notice once per stage, and
+ * the daily ones once a day.)
  */
-function recheck(leaf: ValidityLeaf) {
-  const stale = { guard: { type: 'isValidityNot', params: { leaf } }, target: CHECK_VALIDITY } as const;
-  return { 'license.adopted': stale, 'clock.wake': stale };
-}
-
+const RECHECK = { 'license.adopted': CHECK_VALIDITY, 'clock.wake': CHECK_VALIDITY } as const;
 
 /** Builds the machine around a time source. Pure: the same time source gives the same behaviour. */
 export function createLicenseAgentMachine(time: MachineTime) {
@@ -64,8 +62,6 @@ export function createLicenseAgentMachine(time: MachineTime) {
       isForcedRefreshDue: ({ context }) => time.now() >= forcedRefreshAt(context),
       isValidity: ({ context }, params: { leaf: ValidityLeaf }) =>
         validityLeafAt(expiresAtOf(context), context.gracePeriodMs, time.now()) === params.leaf,
-      isValidityNot: ({ context }, params: { leaf: ValidityLeaf }) =>
-        validityLeafAt(expiresAtOf(context), context.gracePeriodMs, time.now()) !== params.leaf,
     },
     delays: {
       refreshInterval: ({ context }) => until(context.nextRefreshAt),
@@ -220,7 +216,7 @@ export function createLicenseAgentMachine(time: MachineTime) {
       },
       validity: {
         initial: 'checking',
-        on: { 'agent.stop': '.stopped' },
+        on: { 'agent.stop': '.stopped', ...RECHECK },
         states: {
           /** Decides the stage from the license's expiry and the clock: at start-up and on every re-check. */
           checking: {
@@ -240,21 +236,19 @@ export function createLicenseAgentMachine(time: MachineTime) {
             states: {
               longTerm: {
                 after: { monthBeforeExpiry: CHECK_VALIDITY },
-                on: recheck('longTerm'),
               },
               withinMonth: {
                 entry: { type: 'logExpiryNotice', params: { stage: 'month' } },
                 after: { weekBeforeExpiry: CHECK_VALIDITY },
-                on: recheck('withinMonth'),
               },
               /** The last week: a warning every day, and refreshes at least every 6 hours. */
               withinWeek: {
                 entry: { type: 'logExpiryNotice', params: { stage: 'week' } },
                 after: {
                   expiryThreshold: CHECK_VALIDITY,
-                  dailyReminder: { target: 'withinWeek', reenter: true },
+                  // Each day: re-check, which says the week's warning again (or moves on, if late).
+                  dailyReminder: CHECK_VALIDITY,
                 },
-                on: recheck('withinWeek'),
               },
             },
           },
@@ -262,32 +256,25 @@ export function createLicenseAgentMachine(time: MachineTime) {
           expiringSoon: {
             entry: { type: 'logExpiryNotice', params: { stage: 'expiringSoon' } },
             after: { expiry: CHECK_VALIDITY },
-            on: recheck('expiringSoon'),
           },
           /** Expired, inside the grace period: the paid tier still applies; a warning a day. */
           grace: {
             entry: 'logGrace',
             after: {
               graceEnd: CHECK_VALIDITY,
-              dailyReminder: { target: 'grace', reenter: true },
+              dailyReminder: CHECK_VALIDITY,
             },
             initial: 'early',
             states: {
               early: {
-                // Entering grace (or a daily reminder) in its second part lands here first.
-                always: { guard: { type: 'isValidity', params: { leaf: 'mid' } }, target: 'mid' },
                 after: { earlyGraceEnd: 'mid' },
-                on: recheck('early'),
               },
-              mid: {
-                on: recheck('mid'),
-              },
+              mid: {},
             },
           },
           /** Grace is over: the effective license is Community until a refresh brings a valid one. */
           degraded: {
             entry: 'logDegraded',
-            on: recheck('degraded'),
           },
           stopped: { type: 'final' },
         },

@@ -29,7 +29,26 @@ function recovery(context: AgentContext): string {
     : 'this license has no refresh path: install a renewed license key';
 }
 
+/** Notices repeated daily while their stage lasts; the others are said once per license. */
+const DAILY: ReadonlySet<string> = new Set(['week', 'grace']);
+const DAY_MS = 86_400_000;
+
 export function createValidityLogs(log: Logger, now: () => number) {
+  /**
+   * When each notice was last said, per stage and license expiry. The statechart re-enters a stage
+   * whenever it re-checks the clock (a wake, a refresh); this keeps an operator's log to one notice
+   * per stage, and one a day for the daily ones.
+   */
+  const said = new Map<string, number>();
+  function firstInItsDay(stage: string, expiresAt: number): boolean {
+    const key = `${stage}@${expiresAt}`;
+    const last = said.get(key);
+    const at = now();
+    if (last !== undefined && (!DAILY.has(stage) || at - last < DAY_MS)) return false;
+    said.set(key, at);
+    return true;
+  }
+
   function facts(context: AgentContext) {
     const claims = context.license?.claims;
     if (!claims || claims.exp === undefined) return undefined;
@@ -46,7 +65,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
   return {
     logExpiryNotice({ context }: { context: AgentContext }, params: { stage: Stage }): void {
       const known = facts(context);
-      if (!known) return;
+      if (!known || !firstInItsDay(params.stage, known.expiresAt)) return;
       const left = formatDuration(known.expiresAt - now());
       const message = `license ${known.claims.sub} expires at ${iso(known.expiresAt)} (in ${left}); grace until ${iso(known.graceEndsAt)}, then ${lossSummary(known.claims)}`;
       if (params.stage === 'month') log.info(known.fields, message);
@@ -56,7 +75,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
 
     logGrace({ context }: { context: AgentContext }): void {
       const known = facts(context);
-      if (!known) return;
+      if (!known || !firstInItsDay('grace', known.expiresAt)) return;
       const at = now();
       const expired = daysExpired(known.expiresAt, at);
       const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
@@ -68,7 +87,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
 
     logDegraded({ context }: { context: AgentContext }): void {
       const known = facts(context);
-      if (!known) return;
+      if (!known || !firstInItsDay('degraded', known.expiresAt)) return;
       log.error(
         { ...known.fields, degraded: true },
         `license ${known.claims.sub} expired at ${iso(known.expiresAt)} and its grace period ended at ${iso(known.graceEndsAt)}: running as Community; ${recovery(context)}; the paid tier comes back as soon as a refresh succeeds`,

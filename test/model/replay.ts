@@ -1,38 +1,59 @@
 /**
  * Replays a generated path against the real machine run by a real actor in simulated time: user
- * events are sent, timers fire by moving a `SimulatedClock`, and the invoked fetch settles as the
- * path says. What the actor did at each step is recorded so a test can compare it with the model.
+ * events are sent, timers fire one at a time from a `ModelClock`, clock jumps move the wall clock
+ * alone and send `clock.wake`, and the invoked fetch settles as the path says. What the actor did
+ * at each step is recorded so a test can compare it with what the model says it must do.
  */
-import { SimulatedClock, createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
-import {
-  createLicenseAgentMachine,
-  type AgentContext,
-  type AgentEvent,
-  type FetchInput,
-  type FetchOutput,
-} from '../../machines/license-agent.machine.js';
-import { delayOfTimerEvent, timerDelay, type ModelEvent, type ModelPath, type RefreshModel } from './refresh-model.js';
+import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
+import { createLicenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
+import { ModelClock } from './model-clock.js';
 import { T0 } from './scenarios.js';
+import { delayOfTimerEvent, enteredBy } from './statechart.js';
 
-/** One step as observed: where the agent is, what it knows, when, and which effects ran. */
+/** One step as observed: where the agent is, what it knows, when, what it received and which effects ran. */
 export interface StepRecord {
   readonly value: unknown;
   readonly status: string;
   readonly context: AgentContext;
   readonly now: number;
+  /** The events the agent received from outside (timers and settled fetches included). */
+  readonly received: readonly string[];
   readonly effects: readonly string[];
 }
 
-/** The effects a step must run, read from the transitions it takes. Sorted: a step's order is free. */
+/** A fetch as the replay records it: which kind, and whether REFRESH LICENSE asked for it. */
+function fetchEffect(input: Pick<FetchInput, 'forced' | 'manual'>): string {
+  return `fetch ${input.forced ? 'forced' : 'regular'}${input.manual ? ' manual' : ''}`;
+}
+
+/** The effect of entering a state, as the specification states it. */
+const ENTRY_EFFECTS: Readonly<Record<string, string>> = {
+  'licenseAgent.refresh.forcedRefresh': 'fetch forced',
+  'licenseAgent.validity.valid.withinMonth': 'logExpiryNotice month',
+  'licenseAgent.validity.valid.withinWeek': 'logExpiryNotice week',
+  'licenseAgent.validity.expiringSoon': 'logExpiryNotice expiringSoon',
+  'licenseAgent.validity.grace': 'logGrace',
+  'licenseAgent.validity.degraded': 'logDegraded',
+};
+
+/**
+ * The effects a step must run, read from the transitions it takes: a fetched license is persisted,
+ * a failed fetch is logged, a fetch is aborted when the agent stops during it, and entering a
+ * state runs its effect. Sorted: the order within a step is free.
+ */
 function effectsOf(transitions: readonly AnyTransitionDefinition[], leaving: string | undefined): string[] {
   const effects: string[] = [];
   for (const transition of transitions) {
     if (transition.eventType.startsWith('xstate.done.actor.')) effects.push('persistLicense');
-    if (transition.eventType === 'agent.stop' && (leaving === 'refreshing' || leaving === 'forcedRefresh')) effects.push('fetch aborted');
-    for (const target of transition.target ?? []) {
-      if (target.key === 'degradedWarning') effects.push('logRefreshFailure');
-      if (target.key === 'refreshing') effects.push('fetch regular');
-      if (target.key === 'forcedRefresh') effects.push('fetch forced');
+    if (transition.eventType.startsWith('xstate.error.actor.')) effects.push('logRefreshFailure');
+    if (transition.eventType === 'agent.stop' && transition.source.key === 'refresh' && (leaving === 'refreshing' || leaving === 'forcedRefresh')) {
+      effects.push('fetch aborted');
+    }
+    for (const node of enteredBy(transition)) {
+      // The fetch a transition starts is manual when `refresh.now` asked for it.
+      const effect = node.key === 'refreshing' ? fetchEffect({ forced: false, manual: transition.eventType === 'refresh.now' }) : ENTRY_EFFECTS[node.id];
+      if (effect !== undefined) effects.push(effect);
     }
   }
   return effects.sort();
@@ -43,12 +64,14 @@ function refreshStateOf(value: unknown): string | undefined {
 }
 
 /** What the model says each step of `path` looks like. */
-export function expectedRecords(model: RefreshModel, path: ModelPath): StepRecord[] {
+export function expectedRecords(model: AgentModel, path: ModelPath): StepRecord[] {
   return path.steps.map((step, index) => ({
     value: step.state.value,
     status: step.state.status,
     context: step.state.context,
     now: model.timeOf(step.state),
+    // A clock jump arrives as a plain `clock.wake`; a timer as its `xstate.after.*` event.
+    received: [index === 0 ? 'xstate.init' : step.event.type],
     effects: effectsOf(model.takenBy(step.state), index === 0 ? undefined : refreshStateOf(path.steps[index - 1]?.state.value)),
   }));
 }
@@ -63,55 +86,92 @@ async function settle(): Promise<void> {
   for (let round = 0; round < 4; round += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Runs `path` on a real actor; `onTransition` sees every transition the actor takes. */
-export async function replay(
-  model: RefreshModel,
-  path: ModelPath,
-  onTransition: (transition: AnyTransitionDefinition) => void = () => {},
-): Promise<StepRecord[]> {
-  const clock = new SimulatedClock();
-  clock.set(T0);
-  let effects: string[] = [];
-  const inFlight: PendingFetch[] = [];
-  const machine = createLicenseAgentMachine({ now: () => clock.now(), random: () => 0 }).provide({
+/** What one replay owns: its clock, the fetches in flight, and what happened since the last record. */
+interface Run {
+  readonly clock: ModelClock;
+  readonly inFlight: PendingFetch[];
+  effects: string[];
+  received: string[];
+}
+
+/**
+ * The machine the replays of one model run, built once (building a machine costs more than
+ * replaying a path); its time and effects go to the replay in progress, one at a time.
+ */
+function createReplayMachine() {
+  let current: Run | undefined;
+  const run = (): Run => current ?? (() => { throw new Error('no replay in progress'); })();
+  const machine = createLicenseAgentMachine({ now: () => run().clock.now(), random: () => 0 }).provide({
     actors: {
       fetchLicense: fromPromise<FetchOutput, FetchInput>(({ input, signal }) => {
-        effects.push(input.forced ? 'fetch forced' : 'fetch regular');
+        const { effects, inFlight } = run();
+        effects.push(fetchEffect(input));
         return new Promise((resolve, reject) => {
           const fetch: PendingFetch = { forced: input.forced, resolve, reject };
           inFlight.push(fetch);
           signal.addEventListener('abort', () => {
-            effects.push('fetch aborted');
+            run().effects.push('fetch aborted');
             inFlight.splice(inFlight.indexOf(fetch), 1);
           });
         });
       }),
     },
     actions: {
-      persistLicense: () => void effects.push('persistLicense'),
-      logRefreshFailure: () => void effects.push('logRefreshFailure'),
+      persistLicense: () => void run().effects.push('persistLicense'),
+      logRefreshFailure: () => void run().effects.push('logRefreshFailure'),
+      logExpiryNotice: (_, params) => void run().effects.push(`logExpiryNotice ${params.stage}`),
+      logGrace: () => void run().effects.push('logGrace'),
+      logDegraded: () => void run().effects.push('logDegraded'),
     },
   });
-  const actor = createActor(machine, {
+  return {
+    machine,
+    begin(next: Run) {
+      if (current !== undefined) throw new Error('replays of one model run one at a time');
+      current = next;
+    },
+    end() {
+      current = undefined;
+    },
+  };
+}
+
+const replayMachines = new WeakMap<AgentModel, ReturnType<typeof createReplayMachine>>();
+
+/** Runs `path` on a real actor; `onTransition` sees every transition the actor takes. */
+export async function replay(
+  model: AgentModel,
+  path: ModelPath,
+  onTransition: (transition: AnyTransitionDefinition) => void = () => {},
+): Promise<StepRecord[]> {
+  const replayMachine = replayMachines.get(model) ?? replayMachines.set(model, createReplayMachine()).get(model)!;
+  const run: Run = { clock: new ModelClock(T0), inFlight: [], effects: [], received: [] };
+  const { clock, inFlight } = run;
+  replayMachine.begin(run);
+  const actor = createActor(replayMachine.machine, {
     clock,
     input: model.scenario.input,
     inspect: (event) => {
       if (event.type === '@xstate.microstep') event._transitions.forEach(onTransition);
+      if (event.type === '@xstate.event' && event.actorRef === actor) run.received.push(event.event.type);
     },
   });
   const records: StepRecord[] = [];
   const record = () => {
     const snapshot = actor.getSnapshot();
-    records.push({ value: snapshot.value, status: snapshot.status, context: snapshot.context, now: clock.now(), effects: effects.sort() });
-    effects = [];
+    records.push({ value: snapshot.value, status: snapshot.status, context: snapshot.context, now: clock.now(), received: run.received, effects: run.effects.sort() });
+    run.effects = [];
+    run.received = [];
   };
 
   const perform = async (event: ModelEvent) => {
     if (event.type === 'refresh.now' || event.type === 'agent.stop') {
-      actor.send(event as AgentEvent);
+      actor.send({ type: event.type });
+    } else if (event.type === 'clock.wake') {
+      clock.jump(event.jumpMs ?? Number.NaN);
+      actor.send({ type: 'clock.wake' });
     } else if (delayOfTimerEvent(event.type) !== undefined) {
-      // Move the clock by the delay the timer was armed with: only that timer fires.
-      clock.increment(timerDelay(machine, event.type, actor.getSnapshot().context));
+      clock.fireNext();
     } else {
       const fetch = inFlight.shift();
       const forced = event.type.endsWith('.forcedFetch');
@@ -134,6 +194,7 @@ export async function replay(
     }
   } finally {
     actor.stop();
+    replayMachine.end();
   }
   return records;
 }
