@@ -24,7 +24,8 @@ import {
 } from './license/effective.js';
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
-import { createAgentLogger } from './log.js';
+import { publishRefresh, publishState, subscribeUsage } from './channels.js';
+import { createAgentLogger, errorFields } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
@@ -118,6 +119,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #http: HttpClient | undefined;
   #apiKeyClient: ApiKeyClient | undefined;
   #stopWatchdog: (() => void) | undefined;
+  #unsubscribeUsage: (() => void) | undefined;
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
   #licenseKey: unknown;
@@ -172,18 +174,32 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     // stop() may have come while the state dir was read: then nothing must be left running.
     if (this.#stopped) return;
     this.#telemetryActor.start();
+    this.#unsubscribeUsage = subscribeUsage(this.telemetry);
 
     const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock });
     this.#actor = actor;
     let previousState: RefreshState | null = null;
+    let previousValidity: string | null = null;
+    let attempts = 0;
     actor.subscribe({
       next: (snapshot) => {
         this.#adopt(snapshot);
+        if (snapshot.context.attempts !== attempts) {
+          attempts = snapshot.context.attempts;
+          this.#publishOutcome(snapshot.context);
+        }
+        const validity = JSON.stringify((snapshot.value as { validity: unknown }).validity);
+        if (validity !== previousValidity) {
+          const from = previousValidity;
+          previousValidity = validity;
+          publishState(() => ({ region: 'validity', from, to: validity, at: new Date(this.#clock.now()).toISOString() }));
+        }
         const state = refreshStateOf(snapshot);
         if (state === previousState) return;
         this.#log.debug({ from: previousState, to: state }, `license agent ${state}`);
         const from = previousState;
         previousState = state;
+        publishState(() => ({ region: 'refresh', from, to: state, at: new Date(this.#clock.now()).toISOString() }));
         this.#announce('stateChanged', state, from);
       },
       error: (error) => this.#log.error({ err: { message: describeError(error) } }, 'license agent stopped on an internal error'),
@@ -310,6 +326,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     await Promise.resolve();
     await this.#prepared;
     this.#stopWatchdog?.();
+    this.#unsubscribeUsage?.();
     const actor = this.#actor;
     if (actor) {
       actor.send({ type: 'agent.stop' });
@@ -427,6 +444,19 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier }, `license in force: ${next.tier}`);
     }
     this.#announce('licenseChanged', next, previous);
+  }
+
+  #publishOutcome(context: AgentContext): void {
+    const outcome = context.lastOutcome;
+    if (!outcome) return;
+    publishRefresh(() => ({
+      ok: outcome.ok,
+      forced: outcome.forced,
+      at: new Date(outcome.at).toISOString(),
+      licenseId: context.license?.claims.sub ?? null,
+      tier: this.#license.tier,
+      error: outcome.ok ? null : errorFields(outcome.error),
+    }));
   }
 
   /** Emits to the server's listeners; one that throws is logged, never allowed to break the agent. */

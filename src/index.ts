@@ -3,8 +3,18 @@
  * anonymous usage telemetry with each refresh. Named exports only.
  */
 export { createLicenseAgent, LicenseAgent } from './agent.js';
-export type { AgentStatus, RefreshResult, RefreshState, LicenseAgentEvents } from './agent.js';
+export type {
+  AgentStatus,
+  RefreshResult,
+  RefreshState,
+  LicenseAgentEvents,
+  ShowLicenseRow,
+  RefreshLicenseRow,
+  TelemetryPreview,
+} from './agent.js';
 export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
+export { CHANNELS } from './channels.js';
+export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from './channels.js';
 export type { ApiKeyClientOptions, FetchJwtOptions } from './net/api-key-client.js';
 export { loadConfig, ENVIRONMENT_VARIABLES, DEFAULT_SERVER_URL } from './options.js';
 export type { LicenseAgentOptions, RefreshOptions, TelemetryOptions, AgentClock } from './options.js';

@@ -66,6 +66,13 @@ export interface LicenseAgentOptions {
    * private CA. `NODE_EXTRA_CA_CERTS` works too, and adds to the bundle instead.
    */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
+  /**
+   * An HTTP(S) proxy for every request, overriding `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (which
+   * are honoured otherwise, in either case).
+   */
+  readonly proxy?: string | undefined;
+  /** Pins the instance id (a UUID) instead of the one kept in the state dir; `SOFTCLIENT4ES_INSTANCE_ID`. */
+  readonly instanceId?: string | undefined;
   /** Time to establish a connection to the license server. Default `'10s'`. */
   readonly connectTimeout?: string | number | undefined;
   /** Time to wait for the server's answer (headers, then each body chunk). Default `'10s'`. */
@@ -95,11 +102,14 @@ export interface AgentConfig {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly ca: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
+  /** The proxies in force: from the `proxy` option, or else from the environment (lowercase first). */
+  readonly proxies: { readonly http: string; readonly https: string; readonly noProxy: string };
+  readonly instanceId: string | undefined;
 }
 
 const TOP_LEVEL_OPTIONS = new Set([
   'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
-  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca',
+  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca', 'proxy', 'instanceId',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
 const TELEMETRY_OPTIONS = new Set(['enabled']);
@@ -157,6 +167,28 @@ export function telemetryOptOutVariable(env: Record<string, string | undefined>)
 /** True when the environment turns telemetry off, whatever the options say. */
 export function telemetryOptedOut(env: Record<string, string | undefined>): boolean {
   return telemetryOptOutVariable(env) !== undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+function instanceIdOption(value: unknown): string | undefined {
+  const id = stringOption(value, 'instanceId');
+  if (id !== undefined && !UUID.test(id)) throw new LicenseConfigError('instanceId', `${JSON.stringify(id)} is not a UUID`);
+  return id?.toLowerCase();
+}
+
+/**
+ * The proxies, as undici's EnvHttpProxyAgent would read them, but from the agent's `env` (so that
+ * tests and embedders control them) and with the `proxy` option taking precedence over all.
+ */
+function proxiesOf(proxy: string | undefined, env: Record<string, string | undefined>): AgentConfig['proxies'] {
+  if (proxy !== undefined) {
+    const problem = /^https?:\/\//i.test(proxy) && URL.canParse(proxy) ? undefined : 'must be an http:// or https:// URL';
+    if (problem) throw new LicenseConfigError('proxy', problem);
+    return { http: proxy, https: proxy, noProxy: '' };
+  }
+  const read = (name: string) => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
+  return { http: read('http_proxy'), https: read('https_proxy') || read('http_proxy'), noProxy: read('no_proxy') };
 }
 
 function caOption(value: unknown): AgentConfig['ca'] {
@@ -224,6 +256,8 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     connectTimeoutMs: durationOption(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS),
     readTimeoutMs: durationOption(options.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT_MS),
     ca: caOption(options.ca),
+    proxies: proxiesOf(stringOption(options.proxy, 'proxy'), env),
+    instanceId: instanceIdOption(options.instanceId),
   });
 }
 
@@ -242,6 +276,7 @@ export const ENVIRONMENT_VARIABLES = Object.freeze({
   SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: 'connectTimeout',
   SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: 'readTimeout',
   SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'gracePeriod',
+  SOFTCLIENT4ES_INSTANCE_ID: 'instanceId',
 } as const);
 
 function envBoolean(env: Record<string, string | undefined>, name: string): boolean | undefined {
@@ -262,6 +297,12 @@ function envDuration(env: Record<string, string | undefined>, name: string): str
   if (raw !== undefined && parseDuration(raw) === undefined) {
     throw new LicenseConfigError(name, `${JSON.stringify(raw)} is not a duration (use e.g. '24h' or '90s')`);
   }
+  return raw;
+}
+
+function envInstanceId(env: Record<string, string | undefined>): string | undefined {
+  const raw = envString(env, 'SOFTCLIENT4ES_INSTANCE_ID');
+  if (raw !== undefined && !UUID.test(raw)) throw new LicenseConfigError('SOFTCLIENT4ES_INSTANCE_ID', `${JSON.stringify(raw)} is not a UUID`);
   return raw;
 }
 
@@ -315,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),
     readTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_READ_TIMEOUT'),
     gracePeriod: envDuration(env, 'SOFTCLIENT4ES_LICENSE_GRACE_PERIOD'),
+    instanceId: envInstanceId(env),
   });
 }
 

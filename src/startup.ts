@@ -156,9 +156,10 @@ function findStateDir(deps: StartupDeps): string | undefined {
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
   const { stateDir, writable } = await openStateDir(deps);
-  const instanceId = stateDir === undefined
+  // A pinned id (containers) wins; otherwise the state dir's, or a fresh in-memory one.
+  const instanceId = config.instanceId ?? (stateDir === undefined
     ? randomUUID()
-    : writable ? (await loadInstanceId(stateDir, log)).id : await readInstanceId(stateDir);
+    : writable ? (await loadInstanceId(stateDir, log)).id : await readInstanceId(stateDir));
   const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
   // Only a writable state dir gets a cache to write and a ledger: a read-only one was warned about once.
   const cache = writable ? reader : undefined;

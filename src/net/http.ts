@@ -1,7 +1,7 @@
 /**
  * The one HTTP call the agent makes: a JSON `POST` with an `Authorization` header, through a
- * dispatcher of the agent's own (never a global one), with connect and read timeouts, redirects
- * left unfollowed, and the answer's body capped while it is read. Every failure is reduced to a
+ * dispatcher of the agent's own (never a global one) that honours the proxy settings, with connect
+ * and read timeouts, redirects left unfollowed, and the answer's body capped while it is read. Every failure is reduced to a
  * `LicenseNetworkError` naming its cause; the header never appears in an error or a log.
  *
  * undici is imported lazily: an agent that never touches the network (static JWT without
@@ -30,6 +30,8 @@ export interface AnswerFacts {
 }
 
 export interface HttpClientOptions extends HttpTimeouts {
+  /** Proxies for `http:` and `https:` targets (empty: none) and the hosts that bypass them. */
+  readonly proxies?: { readonly http: string; readonly https: string; readonly noProxy: string } | undefined;
   /** Certificate authorities to trust instead of Node's bundle (a private license server). */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
   /** The clock that dates each exchange. Default `Date.now`. */
@@ -123,14 +125,23 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
   let dispatcher: Promise<{ request: typeof import('undici').request; agent: Dispatcher }> | undefined;
 
   function load() {
-    dispatcher ??= import('undici').then(({ Agent, request }) => ({
-      request,
-      agent: new Agent({
-        connect: { timeout: timeouts.connectTimeoutMs, ...(timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] }) },
-        headersTimeout: timeouts.readTimeoutMs,
-        bodyTimeout: timeouts.readTimeoutMs,
-      }),
-    }));
+    dispatcher ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
+      const tls = timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] };
+      const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
+      return {
+        request,
+        // Empty strings, not undefined: undici would otherwise read process.env behind our back.
+        agent: new EnvHttpProxyAgent({
+          httpProxy: proxies.http,
+          httpsProxy: proxies.https,
+          noProxy: proxies.noProxy,
+          connect: { timeout: timeouts.connectTimeoutMs, ...tls },
+          requestTls: { timeout: timeouts.connectTimeoutMs, ...tls },
+          headersTimeout: timeouts.readTimeoutMs,
+          bodyTimeout: timeouts.readTimeoutMs,
+        }),
+      };
+    });
     return dispatcher;
   }
 

@@ -44,6 +44,16 @@ export class UsageCounters {
     this.joins++;
   }
 
+  /** `count` queries served at once (a batch, or a diagnostics_channel message). */
+  recordQueries(count: number): void {
+    this.queries += count;
+  }
+
+  /** `count` joins executed at once. */
+  recordJoins(count: number): void {
+    this.joins += count;
+  }
+
   /** The number of materialized views now active. */
   setMaterializedViews(count: number): void {
     this.materializedViews = count;
@@ -57,8 +67,8 @@ export class UsageCounters {
   /** A copy of the figures as sent on the wire. */
   snapshot(): UsageSnapshot {
     return {
-      queries_total: this.queries,
-      joins_total: this.joins,
+      queries_total: gauge(this.queries),
+      joins_total: gauge(this.joins),
       mvs_active: gauge(this.materializedViews),
       clusters_connected: gauge(this.clusters),
     };

@@ -21,6 +21,7 @@ const VARIABLE_CASES: Record<keyof typeof ENVIRONMENT_VARIABLES, [string, Partia
   SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: ['2s', { connectTimeout: '2s' }],
   SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: ['3s', { readTimeout: '3s' }],
   SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: ['7d', { gracePeriod: '7d' }],
+  SOFTCLIENT4ES_INSTANCE_ID: ['6f1c1a52-8d0e-4b8a-9c41-2f7f0b1e9a3d', { instanceId: '6f1c1a52-8d0e-4b8a-9c41-2f7f0b1e9a3d' }],
 };
 
 const BOOLEAN_VARIABLES = [
