@@ -25,6 +25,7 @@ import {
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
 import { publishRefresh, publishState, subscribeUsage } from './channels.js';
+import { startInspector, type AgentInspector } from './inspector.js';
 import { createAgentLogger, errorFields } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
@@ -119,7 +120,9 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #http: HttpClient | undefined;
   #apiKeyClient: ApiKeyClient | undefined;
   #stopWatchdog: (() => void) | undefined;
+  #inspector: AgentInspector | undefined;
   #unsubscribeUsage: (() => void) | undefined;
+  #coordinator: RefreshCoordinator | undefined;
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
   #licenseKey: unknown;
@@ -168,15 +171,18 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     }
     this.#startedAt = this.#clock.now();
     const preparing = prepareStartup({ config, env: this.#env, log: this.#log, verify, now: this.#startedAt });
-    this.#prepared = preparing.then(() => undefined, () => undefined);
+    const inspecting = this.#startInspector();
+    this.#prepared = Promise.all([preparing, inspecting]).then(() => undefined, () => undefined);
     const startup = await preparing;
+    await inspecting;
     this.#startup = startup;
     // stop() may have come while the state dir was read: then nothing must be left running.
     if (this.#stopped) return;
     this.#telemetryActor.start();
     this.#unsubscribeUsage = subscribeUsage(this.telemetry);
 
-    const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock });
+    const inspect = this.#inspector ? { inspect: this.#inspector.inspect } : {};
+    const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock, ...inspect });
     this.#actor = actor;
     let previousState: RefreshState | null = null;
     let previousValidity: string | null = null;
@@ -333,15 +339,38 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       actor.stop();
     }
     this.#telemetryActor.stop();
+    if (this.#inspector) {
+      // The inspector sends each event a macrotask later: let the last ones go before closing.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      this.#inspector.stop();
+    }
     await Promise.all([this.#startup?.cache?.flush(), this.#startup?.ledger?.flush()]);
+    // The refresh lock is released once the cache is written: peers must not wait out its TTL.
+    await this.#coordinator?.idle();
     await this.#http?.close();
     this.#log.info('license agent stopped');
+  }
+
+  /** Connects live inspection when the `inspect` option asks for it; a missing package only warns. */
+  async #startInspector(): Promise<void> {
+    const url = this.#config.inspectUrl;
+    if (url === undefined) return;
+    try {
+      this.#inspector = await startInspector(url, [this.#config.apiKey, this.#config.licenseKey], {
+        onConnected: (at) => this.#log.info({ url: at }, 'live inspection: sending the statechart (secrets redacted) to the inspector relay'),
+        onUnreachable: (at) => this.#log.warn({ url: at }, 'live inspection: the inspector relay cannot be reached; retrying every 5 s'),
+      });
+    } catch (error) {
+      const missing = (error as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND';
+      const reason = missing ? 'install the optional package @statelyai/inspect' : describeError(error);
+      this.#log.warn({ err: errorFields(error) }, `live inspection is off: ${reason}`);
+    }
   }
 
   #createMachine(startup: StartupResult, verify: LicenseVerifier) {
     const now = () => this.#clock.now();
     const config = this.#config;
-    const coordinator = startup.stateDir && startup.cache
+    const coordinator = (this.#coordinator = startup.stateDir && startup.cache
       ? new RefreshCoordinator({
           dir: startup.stateDir,
           cache: startup.cache,
@@ -351,7 +380,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
           lockTtlMs: config.connectTimeoutMs + config.readTimeoutMs + 5_000,
           now,
         })
-      : undefined;
+      : undefined);
     return createLicenseAgentMachine({ now, random: this.#random }).provide({
       actors: {
         fetchLicense: createFetchLicense({

@@ -40,6 +40,8 @@ export class RefreshCoordinator {
   /** JWTs taken from a peer: already on disk, so persisting them again would only move fetched_at. */
   readonly #adopted = new Set<string>();
   #held: HeldLock | undefined;
+  /** The release in progress, for `idle()`. */
+  #releasing: Promise<void> = Promise.resolve();
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
@@ -47,7 +49,7 @@ export class RefreshCoordinator {
 
   /**
    * Runs `fetch` unless a peer's result can be adopted. The lock taken for the fetch is kept until
-   * {@link persisted} (the new license is on disk for the peers to see) or a failure.
+   * {@link releaseAfter} (the new license is on disk for the peers to see) or a failure.
    */
   async run(input: FetchInput, signal: AbortSignal, fetch: () => Promise<VerifiedLicense | undefined>): Promise<VerifiedLicense | undefined> {
     if (!input.manual) {
@@ -67,15 +69,29 @@ export class RefreshCoordinator {
     return this.#adopted.has(jwt);
   }
 
-  /** The adopted license is on disk: peers waiting on the lock can now adopt it. */
-  async persisted(): Promise<void> {
-    await this.#release();
-  }
-
-  async #release(): Promise<void> {
+  /**
+   * Releases the lock once `written` (the cache write of the new license) settles: only then can
+   * peers waiting on the lock adopt it. `idle()` waits for this too.
+   */
+  releaseAfter(written: Promise<unknown>): void {
     const held = this.#held;
     this.#held = undefined;
-    await held?.release().catch(() => undefined);
+    if (!held) return;
+    this.#releasing = Promise.all([this.#releasing, written.catch(() => undefined)])
+      .then(() => held.release())
+      .catch(() => undefined);
+  }
+
+  /** Resolves once no lock is held or being released: `stop()` waits for it. */
+  async idle(): Promise<void> {
+    await this.#releasing;
+  }
+
+  #release(): Promise<void> {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) this.#releasing = this.#releasing.then(() => held.release()).catch(() => undefined);
+    return this.#releasing;
   }
 
   /** A cached license a peer fetched since our own last refresh, verified, or `undefined`. */

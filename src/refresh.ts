@@ -103,7 +103,7 @@ export function createPersistLicense(cache: LicenseCache | undefined, keyFingerp
     // and make every peer believe a fresh refresh happened.
     if (coordinator?.isAdopted(license.jwt)) return;
     const written = cache.write({ jwt: license.jwt, fetchedAt: lastRefreshAt, keyFingerprint, licenseId: license.claims.sub });
-    void written.then(() => coordinator?.persisted());
+    coordinator?.releaseAfter(written);
   };
 }
 

@@ -16,6 +16,8 @@ export const REFRESH_LOCK_FILE = 'refresh.lock';
 interface LockRecord {
   readonly pid: number;
   readonly host: string;
+  /** When the owner process started: a restarted container reuses pid 1 and its host name. */
+  readonly processStart: number;
   readonly token: string;
   readonly expiresAt: number;
 }
@@ -37,17 +39,25 @@ function isAlive(pid: number): boolean {
 async function readLock(file: string): Promise<LockRecord | undefined> {
   try {
     const record = JSON.parse(await readFile(file, 'utf8')) as Partial<LockRecord>;
-    if (typeof record.pid !== 'number' || typeof record.token !== 'string' || typeof record.expiresAt !== 'number') return undefined;
+    if (typeof record.pid !== 'number' || typeof record.token !== 'string' || typeof record.expiresAt !== 'number'
+      || typeof record.processStart !== 'number') return undefined;
     return record as LockRecord;
   } catch {
     return undefined;
   }
 }
 
+/** This process's start, to the second: stable for its life, different for its successor. */
+const PROCESS_START = Math.round((Date.now() - process.uptime() * 1000) / 1000) * 1000;
+
 function isStale(record: LockRecord | undefined, now: number): boolean {
   if (!record) return true;
   if (record.expiresAt <= now) return true;
-  return record.host === os.hostname() && record.pid !== process.pid && !isAlive(record.pid);
+  if (record.host !== os.hostname()) return false;
+  // Our own pid: another agent of this process holds it, unless it was an earlier process's (a
+  // container restarted as pid 1 again).
+  if (record.pid === process.pid) return Math.abs(record.processStart - PROCESS_START) > 1_000;
+  return !isAlive(record.pid);
 }
 
 async function writeExclusive(file: string, data: string): Promise<boolean> {
@@ -72,7 +82,13 @@ async function writeExclusive(file: string, data: string): Promise<boolean> {
  */
 export async function tryAcquireRefreshLock(dir: string, now: number, ttlMs: number): Promise<HeldLock | undefined> {
   const file = path.join(dir, REFRESH_LOCK_FILE);
-  const mine: LockRecord = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex'), expiresAt: now + ttlMs };
+  const mine: LockRecord = {
+    pid: process.pid,
+    host: os.hostname(),
+    processStart: PROCESS_START,
+    token: randomBytes(8).toString('hex'),
+    expiresAt: now + ttlMs,
+  };
   const data = JSON.stringify(mine);
   if (!(await writeExclusive(file, data))) {
     if (!isStale(await readLock(file), now)) return undefined;

@@ -3,6 +3,8 @@
  * of times, listeners that throw, keys that are not keys. Each must leave nothing running and no
  * exception escaping into the server.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR, sleep, useE2E, waitForRequests } from './support/harness.js';
 
@@ -56,6 +58,13 @@ describe('start and stop', () => {
     await agent.start();
     await sleep(500);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it('leaves no refresh lock behind once stop() resolves', async () => {
+    const { agent } = await apiKeyAgent('1h');
+    await agent.start();
+    await agent.stop();
+    expect(existsSync(path.join(agent.status().stateDir as string, 'refresh.lock'))).toBe(false);
   });
 
   it('waits for the cache to be written before a second concurrent stop() resolves', async () => {
