@@ -1,0 +1,189 @@
+/**
+ * End to end: `examples/http-server/server.mjs` run as a user runs it, a child process importing
+ * `softclient4es-license` by name, against the reference license server on 127.0.0.1, driven over
+ * HTTP. The package is built once into a temp copy (package.json, dist, a link to node_modules), so
+ * the example resolves the name to that build and never races another test rebuilding `dist/`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../src/issuer/index.js';
+import { bodyOf, waitFor } from '../e2e/support/harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const API_KEY = 'example-key';
+const PRO: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Pro', features: ['joins'], quotas: { max_clusters: 3 } };
+const ENTERPRISE: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Enterprise', features: ['joins'] };
+
+interface Example {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stderr(): string;
+}
+
+let packageDir: string;
+let exampleFile: string;
+
+/**
+ * Builds the package's JavaScript into a temp dir laid out like an installed package, with the
+ * example inside it. `--noCheck` emits what `npm run build` emits without type checking it again
+ * (`npm test` type-checks first; test/package checks the real build): 3 s instead of 13.
+ */
+beforeAll(async () => {
+  packageDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-example-pkg-'));
+  const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+  const outDir = path.join(packageDir, 'dist');
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--noCheck', '--declaration', 'false', '--sourceMap', 'false'], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
+  await copyFile(path.join(ROOT, 'package.json'), path.join(packageDir, 'package.json'));
+  await symlink(path.join(ROOT, 'node_modules'), path.join(packageDir, 'node_modules'), 'dir');
+  exampleFile = path.join(packageDir, 'examples/http-server/server.mjs');
+  await mkdir(path.dirname(exampleFile), { recursive: true });
+  await copyFile(path.join(ROOT, 'examples/http-server/server.mjs'), exampleFile);
+}, 70_000);
+
+afterAll(async () => {
+  if (packageDir) await rm(packageDir, { recursive: true, force: true });
+});
+
+let server: LicenseServer;
+let workDir: string;
+let keysFile: string;
+const children = new Set<ChildProcess>();
+
+beforeEach(async () => {
+  server = await startLicenseServer({ apiKeys: { [API_KEY]: PRO } });
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-example-'));
+  keysFile = path.join(workDir, 'trusted-keys.json');
+  await writeFile(keysFile, JSON.stringify(server.keys.jwks));
+});
+
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  await server.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** Starts the example with only the variables given (and PATH, HOME, a fresh state dir, port 0). */
+async function startExample(env: Record<string, string>): Promise<Example> {
+  const child = spawn(process.execPath, [exampleFile], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: workDir,
+      SOFTCLIENT4ES_HOME: path.join(workDir, 'state'),
+      PORT: '0',
+      EXAMPLE_TRUSTED_KEYS_FILE: keysFile,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`the example exited with ${child.exitCode}\n${stderr}`);
+    return /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+  }, 10_000, `the example to listen\n${stderr}`);
+  return { child, url, stderr: () => stderr };
+}
+
+/** The example in API-key mode against the reference server. */
+function startLicensedExample(): Promise<Example> {
+  return startExample({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_LICENSE_SERVER_URL: server.url });
+}
+
+/** The `msg` of every pino record in `text` (the agent logs JSON lines on stderr). */
+function logMessages(text: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg: string }).msg);
+}
+
+async function call(example: Example, method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${example.url}${route}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('examples/http-server', () => {
+  it('counts the queries it served in the telemetry of the next refresh body', async () => {
+    const example = await startLicensedExample();
+    for (let i = 0; i < 3; i++) expect((await call(example, 'POST', '/query', { joins: 2 })).status).toBe(200);
+    const before = server.requests.length;
+
+    await call(example, 'POST', '/license/refresh');
+
+    expect(server.requests).toHaveLength(before + 1);
+    const refresh = server.requests.at(-1);
+    expect(refresh && bodyOf(refresh)['telemetry']).toMatchObject({ queries_total: 3, joins_total: 6 });
+  });
+
+  it('answers GET /license with the SHOW LICENSE row of the license in force', async () => {
+    const example = await startLicensedExample();
+
+    const { status, body } = await call(example, 'GET', '/license');
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      license_type: 'Pro',
+      trial: false,
+      max_clusters: 3,
+      max_joins: 'unlimited',
+      expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      days_remaining: expect.any(Number),
+    });
+  });
+
+  it('answers POST /license/refresh with the REFRESH LICENSE row, an upgrade included', async () => {
+    const example = await startLicensedExample();
+    server.setApiKey(API_KEY, ENTERPRISE);
+
+    const { status, body } = await call(example, 'POST', '/license/refresh');
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ previous_tier: 'Pro', new_tier: 'Enterprise', status: 'Refreshed' });
+    expect((await call(example, 'GET', '/license')).body).toMatchObject({ license_type: 'Enterprise' });
+  });
+
+  it('answers 402 with the quota message when a query exceeds a Community quota', async () => {
+    const example = await startExample({});
+
+    const { status, body } = await call(example, 'POST', '/query?joins=3');
+
+    expect(status).toBe(402);
+    expect(body).toEqual({ error: 'Quota exceeded: max_joins is 2 on the Community tier' });
+  });
+
+  it('answers 402 when a query exceeds a quota of the paid license in force', async () => {
+    const example = await startLicensedExample();
+
+    const refused = await call(example, 'POST', '/query', { clusters: 4, joins: 10 });
+    const served = await call(example, 'POST', '/query', { clusters: 3, joins: 10 });
+
+    expect(refused).toEqual({ status: 402, body: { error: 'Quota exceeded: max_clusters is 3 on the Pro tier' } });
+    expect(served.status).toBe(200);
+  });
+
+  it('stops the agent on SIGTERM and exits 0', async () => {
+    const example = await startLicensedExample();
+    const exited = once(example.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+
+    example.child.kill('SIGTERM');
+
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 5 s\n${example.stderr()}`)), 5_000).unref());
+    const [code, signal] = await Promise.race([exited, timeout]);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    // The agent's timers are unref'd, so exit 0 alone would not show that stop() ran: its log line does.
+    expect(logMessages(example.stderr())).toContain('license agent stopped');
+  });
+});
