@@ -7,6 +7,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { parseDuration } from './duration.js';
 import { LicenseConfigError } from './errors.js';
+import { inspectUrlOf, type InspectOption } from './inspector.js';
 import { endpointProblem } from './net/url-policy.js';
 
 export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
@@ -83,6 +84,12 @@ export interface LicenseAgentOptions {
   readonly clock?: AgentClock | undefined;
   /** Random numbers in [0, 1) for jitter; tests pass a fixed one. Default `Math.random`. */
   readonly random?: (() => number) | undefined;
+  /**
+   * Live inspection of the statechart with Stately's inspector (needs the optional package
+   * `@statelyai/inspect`): `true` sends redacted events to the relay on `ws://localhost:8080`,
+   * `{ port }` to `ws://localhost:<port>`, `{ url }` to that WebSocket URL. Default off.
+   */
+  readonly inspect?: InspectOption | undefined;
 }
 
 /** The validated, frozen form of {@link LicenseAgentOptions}. */
@@ -105,11 +112,13 @@ export interface AgentConfig {
   /** The proxies in force: from the `proxy` option, or else from the environment (lowercase first). */
   readonly proxies: { readonly http: string; readonly https: string; readonly noProxy: string };
   readonly instanceId: string | undefined;
+  /** The inspector relay's WebSocket URL, when live inspection is on. */
+  readonly inspectUrl: string | undefined;
 }
 
 const TOP_LEVEL_OPTIONS = new Set([
   'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
-  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca', 'proxy', 'instanceId',
+  'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca', 'proxy', 'instanceId', 'inspect',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
 const TELEMETRY_OPTIONS = new Set(['enabled']);
@@ -198,6 +207,20 @@ function caOption(value: unknown): AgentConfig['ca'] {
   throw new LicenseConfigError('ca', 'must be a PEM string or Buffer, or an array of them');
 }
 
+function inspectOption(value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'boolean') return inspectUrlOf(value);
+  const option = objectOption(value, 'inspect');
+  rejectUnknown(option, new Set(['port', 'url']), 'inspect.');
+  const { port, url } = option;
+  if (port !== undefined && !(Number.isInteger(port) && (port as number) > 0 && (port as number) < 65_536)) {
+    throw new LicenseConfigError('inspect.port', 'must be a port number (1 to 65535)');
+  }
+  if (url !== undefined && !(typeof url === 'string' && /^wss?:\/\//i.test(url) && URL.canParse(url))) {
+    throw new LicenseConfigError('inspect.url', 'must be a ws:// or wss:// URL');
+  }
+  return inspectUrlOf({ port: port as number | undefined, url: url as string | undefined });
+}
+
 function gracePeriodOption(value: unknown): number {
   const ms = durationOption(value, 'gracePeriod', DEFAULT_GRACE_PERIOD_MS);
   if (ms > MAX_INTERVAL_MS) throw new LicenseConfigError('gracePeriod', 'must be at most 365 days');
@@ -258,6 +281,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     ca: caOption(options.ca),
     proxies: proxiesOf(stringOption(options.proxy, 'proxy'), env),
     instanceId: instanceIdOption(options.instanceId),
+    inspectUrl: inspectOption(options.inspect),
   });
 }
 

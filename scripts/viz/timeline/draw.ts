@@ -1,0 +1,256 @@
+/**
+ * Draws a recorded timeline as a plain SVG: one lane per statechart region (and one for the
+ * effective tier) with a coloured bar per state, a tick per request coloured by its outcome, a
+ * dashed line where a license in force expired, the story's events above, a day axis and a legend.
+ * Every coordinate is rounded to a tenth: the same record gives the same bytes.
+ */
+import { DAY } from '../../../machines/schedule.js';
+import { DEFAULT_FILL, FONT, INK, MUTED, fillOf } from '../palette.js';
+import type { Region, RequestMark, StateChange, TimelineRecord } from './scenario.js';
+
+const WIDTH = 1200;
+const PLOT_LEFT = 170;
+const PLOT_RIGHT = 1170;
+const STORY_TOP = 62;
+const LANE_TOP = 112;
+const LANE_HEIGHT = 26;
+const LANE_GAP = 12;
+const REQUEST_ROW_HEIGHT = 16;
+const REQUEST_ROW_GAP = 5;
+
+const LANES: ReadonlyArray<{ readonly region: Region; readonly title: string }> = [
+  { region: 'refresh', title: 'refresh region' },
+  { region: 'validity', title: 'validity region' },
+  { region: 'tier', title: 'effective tier' },
+];
+
+const TIER_FILLS: Readonly<Record<string, string>> = { Pro: '#6ee7b7', Enterprise: '#6ee7b7', Community: '#d1d5db', 'Community (degraded)': '#f87171' };
+
+const OUTCOMES: ReadonlyArray<{ readonly key: string; readonly label: string; readonly colour: string }> = [
+  { key: 'renewed', label: 'answered: license renewed', colour: '#16a34a' },
+  { key: 'not renewed', label: 'answered: same expiry', colour: '#d97706' },
+  { key: 'HTTP 503', label: 'failed: HTTP 503', colour: '#dc2626' },
+  { key: 'ERR_LICENSE_VERIFICATION', label: 'failed: answer did not verify (expired)', colour: '#7c3aed' },
+  { key: 'other', label: 'failed: other', colour: '#111827' },
+];
+
+const EXPIRY_COLOUR = '#b91c1c';
+
+interface LegendRow {
+  readonly title: string;
+  readonly items: ReadonlyArray<{ readonly label: string; readonly swatch: string }>;
+}
+
+interface Segment {
+  readonly from: number;
+  readonly to: number;
+  readonly state: string;
+}
+
+function round(value: number): string {
+  return (Math.round(value * 10) / 10).toString();
+}
+
+function escape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
+/** A conservative width estimate for Helvetica-like text (no font metrics without a browser). */
+function textWidth(text: string, size: number): number {
+  return text.length * size * 0.6;
+}
+
+function text(x: number, y: number, content: string, attributes = ''): string {
+  return `<text x="${round(x)}" y="${round(y)}"${attributes ? ` ${attributes}` : ''}>${escape(content)}</text>`;
+}
+
+/** The states a region was in, as bars; states that lasted no simulated time are left out. */
+function segmentsOf(changes: readonly StateChange[], region: Region, end: number): Segment[] {
+  const own = changes.filter((change) => change.region === region);
+  const segments: Segment[] = [];
+  own.forEach((change, index) => {
+    const to = own[index + 1]?.at ?? end;
+    if (to <= change.at) return;
+    const last = segments.at(-1);
+    if (last && last.state === change.state && last.to === change.at) segments[segments.length - 1] = { ...last, to };
+    else segments.push({ from: change.at, to, state: change.state });
+  });
+  return segments;
+}
+
+function fillOfState(region: Region, state: string): string {
+  if (region === 'tier') return TIER_FILLS[state] ?? DEFAULT_FILL;
+  return fillOf(state.split('.').at(-1) as string);
+}
+
+function outcomeKey(request: RequestMark): string {
+  if (request.outcome !== 'failed') return request.outcome;
+  return OUTCOMES.some((outcome) => outcome.key === request.reason) ? (request.reason as string) : 'other';
+}
+
+function outcomeColour(key: string): string {
+  return OUTCOMES.find((outcome) => outcome.key === key)?.colour ?? INK;
+}
+
+class TimelineDrawing {
+  readonly #record: TimelineRecord;
+  readonly #parts: string[] = [];
+
+  constructor(record: TimelineRecord) {
+    this.#record = record;
+  }
+
+  #x(at: number): number {
+    return PLOT_LEFT + (at / this.#record.duration) * (PLOT_RIGHT - PLOT_LEFT);
+  }
+
+  #laneTop(index: number): number {
+    return LANE_TOP + index * (LANE_HEIGHT + LANE_GAP);
+  }
+
+  #requestsTop(): number {
+    return this.#laneTop(LANES.length) + 4;
+  }
+
+  #plotBottom(): number {
+    return this.#requestsTop() + 2 * REQUEST_ROW_HEIGHT + REQUEST_ROW_GAP;
+  }
+
+  draw(): string {
+    const legendTop = this.#plotBottom() + 52;
+    const legendRows = this.#legendRows();
+    const height = legendTop + legendRows.length * 20 + 14;
+    this.#parts.push(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${FONT}" font-size="11" fill="${INK}">`,
+      `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
+      text(16, 26, 'The license agent over 60 days, in simulated time', 'font-size="16" font-weight="bold"'),
+      text(16, 44, 'API-key mode against the reference license server. Generated by npm run viz:timeline from the transitions and requests the agent reported.', `fill="${MUTED}"`),
+    );
+    this.#story();
+    LANES.forEach((lane, index) => this.#lane(lane.region, lane.title, index));
+    this.#requests();
+    this.#expiries();
+    this.#axis();
+    this.#legend(legendTop, legendRows);
+    this.#parts.push('</svg>');
+    return `${this.#parts.join('\n')}\n`;
+  }
+
+  /** The scenario's events above the plot, on as many rows as their labels need not to overlap. */
+  #story(): void {
+    const { story } = this.#record;
+    const marks: Array<{ from: number; to: number; label: string }> = [
+      { from: story.outageFrom, to: story.outageUntil, label: 'server answers 503 for 2 days' },
+      { from: story.stopsRenewingAt, to: story.stopsRenewingAt, label: 'server stops renewing the license' },
+      { from: story.newLicenseAt, to: story.newLicenseAt, label: 'new license issued' },
+    ];
+    const rowEnds: number[] = [];
+    for (const mark of marks) {
+      const left = this.#x(mark.from);
+      const right = this.#x(mark.to);
+      const width = textWidth(mark.label, 11);
+      let row = rowEnds.findIndex((end) => end < left - 6);
+      if (row === -1) row = rowEnds.length;
+      rowEnds[row] = left + width;
+      const y = STORY_TOP + row * 16;
+      const bottom = this.#plotBottom();
+      this.#parts.push(
+        right > left
+          ? `<rect x="${round(left)}" y="${round(y + 4)}" width="${round(right - left)}" height="${round(bottom - y - 4)}" fill="#fee2e2" fill-opacity="0.45"/>`
+          : `<line x1="${round(left)}" y1="${round(y + 4)}" x2="${round(left)}" y2="${round(bottom)}" stroke="${MUTED}" stroke-width="1"/>`,
+        text(left, y, mark.label, `fill="${MUTED}"`),
+      );
+    }
+  }
+
+  #lane(region: Region, title: string, index: number): void {
+    const top = this.#laneTop(index);
+    this.#parts.push(text(PLOT_LEFT - 10, top + LANE_HEIGHT / 2 + 4, title, 'text-anchor="end" font-weight="bold"'));
+    for (const segment of segmentsOf(this.#record.changes, region, this.#record.duration)) {
+      const left = this.#x(segment.from);
+      const width = this.#x(segment.to) - left;
+      this.#parts.push(
+        `<rect x="${round(left)}" y="${round(top)}" width="${round(width)}" height="${LANE_HEIGHT}" fill="${fillOfState(region, segment.state)}" stroke="#ffffff" stroke-width="0.6"><title>${escape(`${segment.state}: day ${round(segment.from / DAY)} to ${round(segment.to / DAY)}`)}</title></rect>`,
+      );
+      const label = [segment.state, segment.state.split('.').at(-1) as string].find((candidate) => textWidth(candidate, 10) + 8 <= width);
+      if (label) this.#parts.push(text(left + width / 2, top + LANE_HEIGHT / 2 + 3.5, label, 'text-anchor="middle" font-size="10"'));
+    }
+  }
+
+  #requests(): void {
+    const top = this.#requestsTop();
+    const rows = [
+      { forced: false, title: 'regular requests' },
+      { forced: true, title: 'forced requests' },
+    ];
+    rows.forEach((row, index) => {
+      const y = top + index * (REQUEST_ROW_HEIGHT + REQUEST_ROW_GAP);
+      this.#parts.push(
+        text(PLOT_LEFT - 10, y + REQUEST_ROW_HEIGHT / 2 + 4, row.title, 'text-anchor="end"'),
+        `<rect x="${PLOT_LEFT}" y="${round(y)}" width="${PLOT_RIGHT - PLOT_LEFT}" height="${REQUEST_ROW_HEIGHT}" fill="#f9fafb"/>`,
+      );
+      const ticks = this.#record.requests
+        .filter((request) => request.forced === row.forced)
+        .map((request) => `<rect x="${round(this.#x(request.at) - 0.5)}" y="${round(y)}" width="1" height="${REQUEST_ROW_HEIGHT}" fill="${outcomeColour(outcomeKey(request))}"/>`);
+      this.#parts.push(...ticks);
+    });
+  }
+
+  #expiries(): void {
+    const top = LANE_TOP - 10;
+    const bottom = this.#plotBottom() + 4;
+    for (const expiry of this.#record.expiries) {
+      const x = this.#x(expiry.at);
+      this.#parts.push(
+        `<line x1="${round(x)}" y1="${top}" x2="${round(x)}" y2="${round(bottom)}" stroke="${EXPIRY_COLOUR}" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+        text(x + 4, top + 2, `${expiry.licenseId} expires`, `fill="${EXPIRY_COLOUR}" font-weight="bold"`),
+      );
+    }
+  }
+
+  #axis(): void {
+    const y = this.#plotBottom() + 10;
+    const days = Math.round(this.#record.duration / DAY);
+    this.#parts.push(`<line x1="${PLOT_LEFT}" y1="${round(y)}" x2="${PLOT_RIGHT}" y2="${round(y)}" stroke="${MUTED}" stroke-width="1"/>`);
+    for (let day = 0; day <= days; day++) {
+      const x = this.#x(day * DAY);
+      const major = day % 5 === 0;
+      this.#parts.push(`<line x1="${round(x)}" y1="${round(y)}" x2="${round(x)}" y2="${round(y + (major ? 6 : 3))}" stroke="${MUTED}" stroke-width="1"/>`);
+      if (major) this.#parts.push(text(x, y + 18, day === 0 ? 'day 0' : String(day), 'text-anchor="middle"'));
+    }
+  }
+
+  /** Legend entries: the states that appear, lane by lane, then the request outcomes and the expiry line. */
+  #legendRows(): LegendRow[] {
+    const rows: LegendRow[] = LANES.map((lane) => {
+      const states = [...new Set(segmentsOf(this.#record.changes, lane.region, this.#record.duration).map((segment) => segment.state))];
+      return { title: lane.title, items: states.map((state) => ({ label: state, swatch: fillOfState(lane.region, state) })) };
+    });
+    const seen = new Set(this.#record.requests.map(outcomeKey));
+    rows.push({ title: 'requests', items: OUTCOMES.filter((outcome) => seen.has(outcome.key)).map((outcome) => ({ label: outcome.label, swatch: outcome.colour })) });
+    return rows;
+  }
+
+  #legend(top: number, rows: readonly LegendRow[]): void {
+    rows.forEach((row, index) => {
+      const y = top + index * 20;
+      this.#parts.push(text(PLOT_LEFT - 10, y + 9, row.title, `text-anchor="end" fill="${MUTED}"`));
+      let x = PLOT_LEFT;
+      for (const item of row.items) {
+        this.#parts.push(`<rect x="${round(x)}" y="${round(y)}" width="12" height="12" fill="${item.swatch}" stroke="${MUTED}" stroke-width="0.5"/>`, text(x + 17, y + 10, item.label));
+        x += 17 + textWidth(item.label, 11) + 16;
+      }
+      if (index === rows.length - 1 && this.#record.expiries.length > 0) {
+        this.#parts.push(
+          `<line x1="${round(x)}" y1="${round(y + 6)}" x2="${round(x + 18)}" y2="${round(y + 6)}" stroke="${EXPIRY_COLOUR}" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+          text(x + 23, y + 10, 'a license in force expires'),
+        );
+      }
+    });
+  }
+}
+
+/** The SVG of a recorded timeline, ending with a newline. */
+export function drawTimeline(record: TimelineRecord): string {
+  return new TimelineDrawing(record).draw();
+}
