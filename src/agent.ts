@@ -126,7 +126,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
   #licenseKey: unknown;
-  #features: ReadonlySet<string> = featureSet(COMMUNITY_LICENSE);
+  #features: Readonly<Record<string, true>> = featureSet(COMMUNITY_LICENSE);
   #stopped = false;
   #starting: Promise<void> | undefined;
   /** Settles once start() has read the state dir and either started the actor or seen a stop. */
@@ -233,7 +233,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   }
 
   hasFeature(name: string): boolean {
-    return this.#features.has(name);
+    return this.#features[name] === true;
   }
 
   /** A quota of the effective license: a number, or `null` for unlimited. */

@@ -39,13 +39,14 @@ export function createValidityLogs(log: Logger, now: () => number) {
    * whenever it re-checks the clock (a wake, a refresh); this keeps an operator's log to one notice
    * per stage, and one a day for the daily ones.
    */
-  const said = new Map<string, number>();
+  const said = new Map<string, { readonly expiresAt: number; readonly at: number }>();
   function firstInItsDay(stage: string, expiresAt: number): boolean {
-    const key = `${stage}@${expiresAt}`;
-    const last = said.get(key);
+    // One entry per stage, not per license: a daily refresh brings a new expiry every day, and a
+    // map keyed on it would grow for as long as the server runs.
+    const last = said.get(stage);
     const at = now();
-    if (last !== undefined && (!DAILY.has(stage) || at - last < DAY_MS)) return false;
-    said.set(key, at);
+    if (last !== undefined && last.expiresAt === expiresAt && (!DAILY.has(stage) || at - last.at < DAY_MS)) return false;
+    said.set(stage, { expiresAt, at });
     return true;
   }
 

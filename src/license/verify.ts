@@ -2,7 +2,12 @@
  * Verifies license JWTs against the trusted Ed25519 keys. Only `EdDSA` is accepted, `kid` selects
  * the key, and the current date comes from the agent's clock so that simulated time drives expiry.
  */
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+// Deep imports: jose's root entry loads its encryption and signing modules too (about 50 ms at
+// start-up) where the agent only ever verifies.
+import type { JSONWebKeySet, JWTPayload } from 'jose';
+import * as joseErrors from 'jose/errors';
+import { createLocalJWKSet } from 'jose/jwks/local';
+import { jwtVerify } from 'jose/jwt/verify';
 import { LicenseVerificationError } from '../errors.js';
 import { endpointProblem } from '../net/url-policy.js';
 import { parseClaims, type VerifiedLicense } from './claims.js';
