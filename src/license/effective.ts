@@ -61,13 +61,12 @@ export function effectiveLicense(license: VerifiedLicense | undefined, stage: Va
 }
 
 /**
- * The features as a frozen lookup record with no prototype, for `hasFeature()`: built with the
- * license, so that each call is one property read (a `Set` lookup costs ten times more).
+ * The features as a frozen lookup record, for `hasFeature()`: built with the license, so that each
+ * call is one property read (a `Set` lookup costs ten times more). A plain object keeps V8's fast
+ * properties; a name inherited from `Object.prototype` is never `=== true`, so it reads as absent.
  */
 export function featureSet(license: EffectiveLicense): Readonly<Record<string, true>> {
-  const record: Record<string, true> = Object.create(null) as Record<string, true>;
-  for (const feature of license.features) record[feature] = true;
-  return Object.freeze(record);
+  return Object.freeze(Object.fromEntries(license.features.map((feature) => [feature, true] as const)));
 }
 
 export function quotaOf(license: EffectiveLicense, name: QuotaName): number | null {

@@ -92,9 +92,10 @@ describe('effectiveLicense', () => {
 describe('featureSet and quotaOf', () => {
   it('answers feature lookups from the effective license', () => {
     const features = featureSet(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none'));
-    expect([features['joins'], features['materialized_views'], features['sso']]).toEqual([true, true, undefined]);
-    // No prototype: a feature named like an Object method is not there by accident.
-    expect([features['toString'], features['__proto__']]).toEqual([undefined, undefined]);
+    const has = (name: string) => features[name] === true;
+    expect([has('joins'), has('materialized_views'), has('sso')]).toEqual([true, true, false]);
+    // A name inherited from Object.prototype is not a feature.
+    expect([has('toString'), has('__proto__'), has('constructor')]).toEqual([false, false, false]);
   });
 
   it('has no features once the license is degraded', () => {
