@@ -34,7 +34,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'import:none', label: 'import.mjs with nothing to import', args: [IMPORT] },
   { name: 'import:xstate', label: 'xstate', args: [IMPORT, 'xstate'] },
   { name: 'import:jose-verify', label: 'jose verify entries (jwt/verify, jwks/local, errors)', args: [IMPORT, 'jose/jwt/verify', 'jose/jwks/local', 'jose/errors'] },
-  { name: 'import:jose', label: 'jose root entry (what src/license/verify.ts imports)', args: [IMPORT, 'jose'] },
+  { name: 'import:jose', label: 'jose root entry (not imported by the agent)', args: [IMPORT, 'jose'] },
   { name: 'import:pino', label: 'pino', args: [IMPORT, 'pino'] },
   { name: 'import:env-paths', label: 'env-paths', args: [IMPORT, 'env-paths'] },
   { name: 'import:undici', label: 'undici', args: [IMPORT, 'undici'] },
