@@ -123,6 +123,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #inspector: AgentInspector | undefined;
   #unsubscribeUsage: (() => void) | undefined;
   #coordinator: RefreshCoordinator | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
   #licenseKey: unknown;
@@ -338,6 +339,11 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       actor.send({ type: 'agent.stop' });
       actor.stop();
     }
+    // The stop aborted any request in flight; closing the dispatcher also cuts one still connecting
+    // (undici finishes a connect before it honours the abort). Then let it settle: release its lock,
+    // record what was sent.
+    await this.#http?.close();
+    await Promise.all(this.#inFlight);
     this.#telemetryActor.stop();
     if (this.#inspector) {
       // The inspector sends each event a macrotask later: let the last ones go before closing.
@@ -347,7 +353,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     await Promise.all([this.#startup?.cache?.flush(), this.#startup?.ledger?.flush()]);
     // The refresh lock is released once the cache is written: peers must not wait out its TTL.
     await this.#coordinator?.idle();
-    await this.#http?.close();
     this.#log.info('license agent stopped');
   }
 
@@ -392,6 +397,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
           http: () => this.#getHttp(),
           bodyFacts: () => this.#bodyFacts(),
           coordinator,
+          onFetch: (settled) => {
+            this.#inFlight.add(settled);
+            void settled.then(() => this.#inFlight.delete(settled));
+          },
           recordSent: ({ endpoint, url, body, status }) => {
             void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
           },

@@ -36,6 +36,8 @@ export interface RefreshDeps {
   readonly http: () => HttpClient;
   readonly bodyFacts: () => BodyFacts;
   readonly recordSent: (request: SentRequest) => void;
+  /** Told of each fetch as it starts, so that `stop()` can wait for an aborted one to settle. */
+  readonly onFetch?: (settled: Promise<unknown>) => void;
   /** Takes turns with peer processes sharing the state dir; absent when there is no state dir. */
   readonly coordinator: RefreshCoordinator | undefined;
 }
@@ -77,7 +79,7 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
   }
   const body = buildRefreshRequestBody(license.claims.sub, facts);
   return sending(deps, { endpoint: 'refresh', url: refreshUrl, body }, () =>
-    refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now()));
+    refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now));
 }
 
 /** The `fetchLicense` actor: resolves to a verified successor license, or `undefined` for "no change". */
@@ -90,7 +92,9 @@ export function createFetchLicense(deps: RefreshDeps) {
       checkSuccessor(input.license, received, input.mode === 'static-jwt');
       return received;
     };
-    return deps.coordinator ? deps.coordinator.run(input, signal, fetch) : fetch();
+    const work = deps.coordinator ? deps.coordinator.run(input, signal, fetch) : fetch();
+    deps.onFetch?.(work.catch(() => undefined));
+    return work;
   });
 }
 

@@ -7,6 +7,7 @@
  * undici is imported lazily: an agent that never touches the network (static JWT without
  * `refresh_url`, Community) does not pay for loading it at start-up.
  */
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { LicenseNetworkError } from '../errors.js';
 
@@ -102,7 +103,7 @@ export function toNetworkError(error: unknown, url: string): LicenseNetworkError
   return new LicenseNetworkError(`license server ${new URL(url).origin} unreachable: ${cause}`, { cause: error });
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, truncate = false): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -110,6 +111,8 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
     if (size > maxBytes) {
       // Stop reading at once: a hostile or broken server must not make us buffer without bound.
       body.destroy();
+      // A refusal's status is what matters; its page only lends a message, so its start will do.
+      if (truncate) return Buffer.concat(chunks).toString('utf8');
       const error = new Error('response body too large') as Error & { code: string };
       error.code = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
       throw error;
@@ -123,10 +126,19 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
 export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
   const now = timeouts.now ?? Date.now;
   let dispatcher: Promise<{ request: typeof import('undici').request; agent: Dispatcher }> | undefined;
+  const sockets = new Set<Socket>();
 
   function load() {
-    dispatcher ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
+    dispatcher ??= import('undici').then(({ EnvHttpProxyAgent, buildConnector, request }) => {
       const tls = timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] };
+      // undici's destroy() leaves a socket that is still connecting (a TLS handshake that hangs)
+      // until its connect timeout: track every socket so that close() can cut them all.
+      const base = buildConnector({ timeout: timeouts.connectTimeoutMs, ...tls });
+      const connect: typeof base = (options, callback) => {
+        const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      };
       const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
       return {
         request,
@@ -135,7 +147,7 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
           httpProxy: proxies.http,
           httpsProxy: proxies.https,
           noProxy: proxies.noProxy,
-          connect: { timeout: timeouts.connectTimeoutMs, ...tls },
+          connect,
           requestTls: { timeout: timeouts.connectTimeoutMs, ...tls },
           headersTimeout: timeouts.readTimeoutMs,
           bodyTimeout: timeouts.readTimeoutMs,
@@ -159,7 +171,7 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
         });
         const date = response.headers['date'];
         timeouts.onAnswer?.({ url, status: response.statusCode, date: Array.isArray(date) ? date[0] : date, sentAt, receivedAt: now() });
-        const text = await readCapped(response.body, MAX_RESPONSE_BYTES);
+        const text = await readCapped(response.body, MAX_RESPONSE_BYTES, response.statusCode !== 200);
         return { status: response.statusCode, headers: response.headers, text };
       } catch (error) {
         throw toNetworkError(error, url);
@@ -168,6 +180,7 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
     async close() {
       if (!dispatcher) return;
       const { agent } = await dispatcher;
+      for (const socket of sockets) socket.destroy();
       await agent.destroy();
     },
   };

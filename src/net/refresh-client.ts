@@ -16,12 +16,12 @@ export interface RefreshRequest {
  * Refreshes a static license at its `refresh_url`. Resolves to the new, not yet verified JWT, or to
  * `undefined` when the server answers `204` (no change).
  */
-export async function refreshLicense(http: HttpClient, request: RefreshRequest, now: number): Promise<string | undefined> {
+export async function refreshLicense(http: HttpClient, request: RefreshRequest, now: () => number): Promise<string | undefined> {
   const answer = await http.postJson({
     url: request.refreshUrl,
     authorization: `Bearer ${request.jwt}`,
     body: request.body,
     signal: request.signal,
   });
-  return readJwtAnswer(answer, { allowNoContent: true, now, secrets: [request.jwt] });
+  return readJwtAnswer(answer, { allowNoContent: true, now: now(), secrets: [request.jwt] });
 }
