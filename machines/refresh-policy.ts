@@ -11,7 +11,7 @@ import {
   expiryThresholdAt,
   jitteredInterval,
 } from './schedule.js';
-import { WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
+import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
 
 type LicenseFacts = Pick<AgentContext, 'license'>;
 
@@ -47,7 +47,11 @@ export function nextRegularRefreshAt(
   const interval = regularIntervalAt(context.intervalMs, expiresAt, now);
   const due = from + jitteredInterval(interval, context.jitter, random);
   const lastWeekStarts = expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - WEEK_NOTICE_MS;
-  return now < lastWeekStarts ? Math.min(due, lastWeekStarts) : due;
+  if (now >= lastWeekStarts) return due;
+  // Bring the tick forward to the start of the last week, but not closer to `from` than the
+  // last week's own cadence: a refresh just before the week begins is not followed by another.
+  const lastWeekCadence = from + jitteredInterval(Math.min(context.intervalMs, LAST_WEEK_MAX_INTERVAL_MS), context.jitter, random);
+  return Math.min(due, Math.max(lastWeekStarts, lastWeekCadence));
 }
 
 /** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
@@ -72,6 +76,8 @@ export function scheduleAfterFailure(context: AgentContext, error: unknown, now:
     nextRefreshAt = now + backoffDelay(failures, UNLICENSED_BACKOFF, random());
   }
   if (isRejection(error)) forcedNotBefore = nextRefreshAt;
+  // Inside the forced window a kept regular tick must not come right on the heels of the failure.
+  if (now >= expiryThresholdAt(expiresAtOf(context))) nextRefreshAt = Math.max(nextRefreshAt, now + FORCED_BACKOFF.initialMs);
   nextRefreshAt = Math.max(nextRefreshAt, now + waitAtLeast);
   forcedNotBefore = Math.max(forcedNotBefore, now + waitAtLeast);
   return { failures, nextRefreshAt, forcedNotBefore };

@@ -540,7 +540,9 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   /** A clock set back behind the license's issue time is a clock problem, and is reported as one. */
   #checkClockAgainstLicense(): void {
-    const iat = this.#actor?.getSnapshot().context.license?.claims.iat;
+    const licenseIat = this.#actor?.getSnapshot().context.license?.claims.iat;
+    // A stored license refused at start-up for being issued ahead of the clock counts too.
+    const iat = Math.max(licenseIat ?? 0, (this.#startup?.clockBehindIssuedAt ?? 0) / 1000) || undefined;
     const now = this.#clock.now();
     if (iat !== undefined && now < iat * 1000 - CLOCK_TOLERANCE_SECONDS * 1000) {
       this.#clockWarning = `the system clock (${new Date(now).toISOString()}) is behind the license's issue time (${new Date(iat * 1000).toISOString()}): was it set back?`;

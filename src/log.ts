@@ -23,7 +23,12 @@ export const REDACTED_PATHS = [
 
 export function createAgentLogger(logger: Logger | undefined): Logger {
   const base = logger ?? pino({ name: 'softclient4es-license' }, pino.destination(2));
-  return base.child({ component: 'softclient4es-license' }, { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  // `err` fields are already reduced by errorFields(): keep pino's error serializer from dressing
+  // them up again (type, stack).
+  return base.child(
+    { component: 'softclient4es-license' },
+    { redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: (value: unknown) => value } },
+  );
 }
 
 /** An error as a log field: its code, message and HTTP status, never its stack or raw cause. */

@@ -4,11 +4,12 @@
  * license or disk trouble: each problem is logged once and the agent starts on what it could get.
  */
 import { randomUUID } from 'node:crypto';
-import { unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
 import type { VerifiedLicense } from './license/claims.js';
+import { LicenseVerificationError } from './errors.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
 import type { AgentConfig } from './options.js';
@@ -19,6 +20,8 @@ import { SentLedger } from './state/sent-ledger.js';
 import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
 
 export interface StartupDeps {
+  /** Filled in when a stored license was refused only for an issue time ahead of our clock. */
+  clockBehindIssuedAt?: number;
   readonly config: AgentConfig;
   readonly env: Record<string, string | undefined>;
   readonly log: Logger;
@@ -36,6 +39,8 @@ export interface StartupResult {
   /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
   readonly keyFingerprint: string | null;
   readonly input: AgentInput;
+  /** The issue time (ms) of a stored license refused for being issued ahead of our clock, if any. */
+  readonly clockBehindIssuedAt: number | undefined;
 }
 
 function modeOf(config: AgentConfig): AgentMode {
@@ -47,8 +52,23 @@ function modeOf(config: AgentConfig): AgentMode {
 async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
   try {
     return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
-  } catch {
+  } catch (error) {
+    noteClockSuspect(error, jwt, deps);
     return undefined;
+  }
+}
+
+/**
+ * A stored license refused only because it was issued "in the future" points at our clock (set
+ * back), not at the license: remember its issue time so that the agent reports the clock.
+ */
+function noteClockSuspect(error: unknown, jwt: string, deps: StartupDeps): void {
+  if (!(error instanceof LicenseVerificationError) || error.claim !== 'iat') return;
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat?: unknown };
+    if (typeof payload.iat === 'number') deps.clockBehindIssuedAt = Math.max(deps.clockBehindIssuedAt ?? 0, payload.iat * 1000);
+  } catch {
+    // The signature verified, so the payload parses; nothing to note otherwise.
   }
 }
 
@@ -59,6 +79,7 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
   try {
     return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
   } catch (error) {
+    noteClockSuspect(error, jwt, deps);
     deps.log.error({ err: errorFields(error) }, 'configured license key does not verify; running as Community');
     return undefined;
   }
@@ -68,7 +89,7 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
 async function cachedForApiKey(cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
   if (!cached || cached.keyFingerprint !== fingerprint) return undefined;
   const license = await verifyStored(cached.jwt, deps);
-  if (!license) deps.log.warn('cached license no longer verifies; fetching a new one');
+  if (!license) deps.log.warn(deps.clockBehindIssuedAt === undefined ? 'cached license no longer verifies; fetching a new one' : 'cached license was issued after the time our clock shows; fetching a new one');
   return license;
 }
 
@@ -98,6 +119,7 @@ async function staticInput(configured: VerifiedLicense, cached: CachedLicense | 
     return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
   }
   const cachedLicense = await verifyStored(cached.jwt, deps);
+  if (!cachedLicense) deps.log.warn('cached license no longer verifies; using the configured license');
   if (!cachedLicense || cachedLicense.claims.sub !== configured.claims.sub || cachedLicense.claims.iat < configured.claims.iat) {
     return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
   }
@@ -121,8 +143,32 @@ async function openStateDir(deps: StartupDeps): Promise<{ stateDir: string | und
   const problem = await writeProblem(stateDir);
   if (problem) {
     deps.log.warn({ stateDir, code: problem }, `state directory is not writable (${problem}); instance id and license cache kept in memory`);
+  } else {
+    await removeOrphanedTempFiles(stateDir);
   }
   return { stateDir, writable: problem === undefined };
+}
+
+/**
+ * Removes the temp files of writes that a killed process never finished (`.<name>.<pid>.<hex>.tmp`
+ * whose pid is gone): they are harmless but would pile up, and each may hold a JWT.
+ */
+async function removeOrphanedTempFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.map(async (name) => {
+    const pid = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)?.[1];
+    if (pid === undefined || isAlive(Number(pid))) return;
+    await unlink(path.join(dir, name)).catch(() => undefined);
+  }));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The errno code that keeps us from writing in `dir`, or `undefined` when a probe file can be written. */
@@ -187,6 +233,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     cache,
     ledger,
     keyFingerprint,
+    clockBehindIssuedAt: deps.clockBehindIssuedAt,
     input: {
       mode,
       refreshEnabled: config.refresh.enabled,

@@ -100,7 +100,9 @@ export function errorCode(error: unknown): string | undefined {
 export function toNetworkError(error: unknown, url: string): LicenseNetworkError {
   const code = errorCode(error);
   const cause = (code && CAUSES[code]) ?? code ?? 'request failed';
-  return new LicenseNetworkError(`license server ${new URL(url).origin} unreachable: ${cause}`, { cause: error });
+  // The server did answer when its body was too large: say so, not "unreachable".
+  const what = code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? 'answered with a' : 'unreachable:';
+  return new LicenseNetworkError(`license server ${new URL(url).origin} ${what} ${cause}`, { cause: error });
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, truncate = false): Promise<string> {

@@ -98,7 +98,10 @@ export class LicenseCache {
       // The parse error is not logged: its message quotes the file, which holds the JWT.
       return this.#ignore(text.trim() === '' ? 'empty file' : 'not JSON');
     }
-    return toCachedLicense(value) ?? this.#ignore('unexpected content or format');
+    const cached = toCachedLicense(value);
+    if (!cached) return this.#ignore('unexpected content or format');
+    this.#ignoredReason = undefined;
+    return cached;
   }
 
   /**
@@ -139,10 +142,14 @@ export class LicenseCache {
     }
   }
 
+  /** Warns once per reason: the cache is read again before every refresh, and once is enough. */
   #ignore(reason: string): undefined {
-    this.#log.warn({ path: this.path, reason }, 'license cache is unreadable; ignoring it');
+    if (reason !== this.#ignoredReason) this.#log.warn({ path: this.path, reason }, 'license cache is unreadable; ignoring it');
+    this.#ignoredReason = reason;
     return undefined;
   }
+
+  #ignoredReason: string | undefined;
 }
 
 function serialize(entry: CachedLicense): string {

@@ -1,0 +1,91 @@
+/**
+ * Concurrency on one state dir (issue 4, row 10): sixteen processes started at once on an empty
+ * dir agree on one instance id; two agents of one process refreshing at once never leave a cache
+ * file a reader cannot parse, and end on a valid one. (Eight workers taking turns at the license
+ * server are test/e2e/shared-state-dir.test.ts.)
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LicenseAgent } from '../../../src/index.js';
+import { INSTANCE_ID_FILE, readCacheText, sha256Hex, sleep, useE2E, UUID_V4, waitFor, WARN } from '../../e2e/support/harness.js';
+import { killAll, startFixture, type Fixture } from './support/child.js';
+
+const e2e = useE2E();
+const fixtures: Fixture[] = [];
+afterEach(() => killAll(fixtures));
+
+const PROCESSES = 16;
+const API_KEY = 'sk_faults_concurrency_key_e93a';
+const SUB = 'lic-concurrency';
+
+describe('processes starting at once on an empty state dir', () => {
+  it(`give all ${PROCESSES} the same instance id, stored once, without a warning`, async () => {
+    // Not created beforehand: the processes race to create the dir too.
+    const dir = path.join(await e2e.tempDir(), 'state');
+    const children = Array.from({ length: PROCESSES }, () => startFixture('start-and-print-id.ts', [dir]));
+    fixtures.push(...children);
+    await Promise.all(children.map((child) => child.line('ready', 60_000)));
+
+    for (const child of children) child.send('go');
+    const lines = await Promise.all(children.map((child) => child.line('id ', 20_000)));
+    const codes = await Promise.all(children.map((child) => child.exited));
+
+    const ids = lines.map((line) => line.slice('id '.length));
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toMatch(UUID_V4);
+    expect(await readFile(path.join(dir, INSTANCE_ID_FILE), 'utf8')).toBe(`${ids[0]}\n`);
+    expect(codes).toEqual(Array.from({ length: PROCESSES }, () => 0));
+    expect(children.map((child) => child.stderr())).toEqual(Array.from({ length: PROCESSES }, () => ''));
+    expect((await readdir(dir)).filter((name) => name.startsWith('.'))).toEqual([]);
+  }, 90_000);
+});
+
+describe('two agents in one process sharing a state dir', () => {
+  it('never leave a cache file that does not parse while both refresh, and end on a valid one', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: SUB, tier: 'Pro' } } });
+    const dir = await e2e.tempDir();
+    const options = { apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '20ms' } };
+    const agents = [e2e.agent(options), e2e.agent(options)];
+    await Promise.all(agents.map((agent) => agent.start()));
+    await waitFor(() => readCacheText(dir), 5_000, 'the first cache write');
+
+    let running = true;
+    // REFRESH LICENSE bypasses the turn-taking: both agents write whenever they like.
+    const hammer = async (agent: LicenseAgent) => {
+      while (running) await agent.refreshNow();
+    };
+    const hammering = Promise.all(agents.map(hammer));
+    const unparsable: string[] = [];
+    const seen = new Set<string>();
+    const until = Date.now() + 2_000;
+    while (Date.now() < until) {
+      const text = await readCacheText(dir);
+      try {
+        JSON.parse(text ?? '');
+        seen.add(text as string);
+      } catch {
+        unparsable.push(text ?? '(missing)');
+      }
+      await sleep(1);
+    }
+    running = false;
+    await hammering;
+    const requests = server.requests.length;
+    await Promise.all(agents.map((agent) => agent.stop()));
+
+    expect(unparsable).toEqual([]);
+    // The reads saw the file change under them, again and again.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(requests).toBeGreaterThanOrEqual(10);
+    const file = JSON.parse((await readCacheText(dir)) ?? '') as Record<string, unknown>;
+    expect(file).toMatchObject({ format: 1, license_id: SUB, key_fingerprint: sha256Hex(API_KEY) });
+    const { payload } = await jwtVerify(file['jwt'] as string, createLocalJWKSet(server.keys.jwks));
+    expect(payload).toMatchObject({ sub: SUB, tier: 'Pro' });
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const trouble = e2e.logs.lines.filter((line) => line.level >= WARN && !/under 1 minute/.test(line.msg));
+    expect(trouble.map((line) => line.msg)).toEqual([]);
+  });
+});
+
