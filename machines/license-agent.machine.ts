@@ -20,7 +20,7 @@ import {
   nextRegularRefreshAt,
   scheduleAfterFailure,
 } from './refresh-policy.js';
-import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS } from './schedule.js';
+import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS, expiryThresholdAt } from './schedule.js';
 import { EARLY_GRACE_MS, MONTH_NOTICE_MS, WEEK_NOTICE_MS, validityLeafAt, type ValidityLeaf } from './validity.js';
 
 export type { AgentContext, AgentEvent, AgentInput, AgentMode, FetchInput, FetchOutput, MachineTime, RefreshOutcome } from './context.js';
@@ -86,8 +86,9 @@ export function createLicenseAgentMachine(time: MachineTime) {
         return {
           lastRefreshAt: now,
           nextRefreshAt: nextRegularRefreshAt(context, now, now, time.random()),
-          // Even a good answer may still expire within 48 h: ask again in an hour, not in a loop.
-          forcedNotBefore: now + FORCED_RETRY_MS,
+          // A good answer that still expires within 48 h: ask again in an hour, not in a loop. One
+          // that does not leaves the 48-hour timer in charge, to the minute.
+          forcedNotBefore: now >= expiryThresholdAt(expiresAtOf(context)) ? now + FORCED_RETRY_MS : now,
           failures: 0,
           awaitingFirstLicense: false,
           attempts: attempt,
