@@ -4,7 +4,7 @@
  * license or disk trouble: each problem is logged once and the agent starts on what it could get.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
@@ -14,7 +14,7 @@ import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
 import type { AgentConfig } from './options.js';
 import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
-import { readFileIfExists } from './state/atomic-file.js';
+import { readFileIfExists, removeOrphanedTempFiles } from './state/atomic-file.js';
 import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from './state/instance-id.js';
 import { SentLedger } from './state/sent-ledger.js';
 import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
@@ -147,28 +147,6 @@ async function openStateDir(deps: StartupDeps): Promise<{ stateDir: string | und
     await removeOrphanedTempFiles(stateDir);
   }
   return { stateDir, writable: problem === undefined };
-}
-
-/**
- * Removes the temp files of writes that a killed process never finished (`.<name>.<pid>.<hex>.tmp`
- * whose pid is gone): they are harmless but would pile up, and each may hold a JWT.
- */
-async function removeOrphanedTempFiles(dir: string): Promise<void> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.map(async (name) => {
-    const pid = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)?.[1];
-    if (pid === undefined || isAlive(Number(pid))) return;
-    await unlink(path.join(dir, name)).catch(() => undefined);
-  }));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The errno code that keeps us from writing in `dir`, or `undefined` when a probe file can be written. */

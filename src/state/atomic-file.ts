@@ -3,10 +3,11 @@
  * starts after a crash or power loss, sees either the old or the new complete file, never a mix.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LicenseStateDirError } from '../errors.js';
 import { errnoCode } from './errno.js';
+import { isProcessAlive } from './process-alive.js';
 
 /** Codes with which some platforms refuse to open or fsync a directory (Windows, some FUSE mounts). */
 const DIRECTORY_SYNC_REFUSALS = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP']);
@@ -23,6 +24,22 @@ const DIRECTORY_SYNC_REFUSALS = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 
 export function tempPathFor(file: string): string {
   const name = `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   return path.join(path.dirname(file), name);
+}
+
+/** The pid in a name made by {@link tempPathFor}, or `undefined` for any other name. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Removes from `dir` the temp files of writes that a killed process never finished (their pid is
+ * gone): harmless, but they would pile up, and each may hold a JWT. Never throws.
+ */
+export async function removeOrphanedTempFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.map(async (name) => {
+    const pid = TEMP_NAME.exec(name)?.[1];
+    if (pid === undefined || isProcessAlive(Number(pid))) return;
+    await unlink(path.join(dir, name)).catch(() => undefined);
+  }));
 }
 
 /**

@@ -10,6 +10,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { tempPathFor } from './atomic-file.js';
+import { isProcessAlive } from './process-alive.js';
 
 export const REFRESH_LOCK_FILE = 'refresh.lock';
 
@@ -24,16 +25,6 @@ interface LockRecord {
 
 export interface HeldLock {
   release(): Promise<void>;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readLock(file: string): Promise<LockRecord | undefined> {
@@ -57,7 +48,7 @@ function isStale(record: LockRecord | undefined, now: number): boolean {
   // Our own pid: another agent of this process holds it, unless it was an earlier process's (a
   // container restarted as pid 1 again).
   if (record.pid === process.pid) return Math.abs(record.processStart - PROCESS_START) > 1_000;
-  return !isAlive(record.pid);
+  return !isProcessAlive(record.pid);
 }
 
 async function writeExclusive(file: string, data: string): Promise<boolean> {

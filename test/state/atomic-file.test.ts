@@ -2,7 +2,7 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LicenseStateDirError } from '../../src/errors.js';
-import { readFileIfExists, writeFileAtomic } from '../../src/state/atomic-file.js';
+import { readFileIfExists, removeOrphanedTempFiles, writeFileAtomic } from '../../src/state/atomic-file.js';
 import { useTempDir } from './helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<LicenseStateDirError> {
@@ -109,5 +109,22 @@ describe('readFileIfExists', () => {
     const error = await rejection(readFileIfExists(tempDir()));
     expect(error).toMatchObject({ code: 'ERR_LICENSE_STATE_DIR', path: tempDir() });
     expect(error.message).toContain('EISDIR');
+  });
+});
+
+describe('removeOrphanedTempFiles', () => {
+  const orphanDir = useTempDir();
+
+  it('removes the temp files of dead processes and keeps live ones and every other file', async () => {
+    const dir = orphanDir();
+    const dead = '.license-cache.json.999999999.0123456789ab.tmp';
+    const live = `.license-cache.json.${process.pid}.0123456789ab.tmp`;
+    for (const name of [dead, live, 'license-cache.json', 'instance-id', '.notes.tmp']) await writeFile(path.join(dir, name), 'x');
+    await removeOrphanedTempFiles(dir);
+    expect((await readdir(dir)).sort()).toEqual(['.notes.tmp', live, 'instance-id', 'license-cache.json'].sort());
+  });
+
+  it('does not throw for a directory that is not there', async () => {
+    await expect(removeOrphanedTempFiles(path.join(orphanDir(), 'missing'))).resolves.toBeUndefined();
   });
 });
