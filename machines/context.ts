@@ -41,7 +41,15 @@ export interface RefreshOutcome {
   readonly error: unknown;
 }
 
-export interface AgentContext extends Omit<AgentInput, 'lastRefreshAt'> {
+/**
+ * What the machine is started with: what the agent knows, and its time source. Time travels in the
+ * input, not in the definition, so that one machine definition serves every agent in the process.
+ */
+export interface MachineInput extends AgentInput {
+  readonly time: MachineTime;
+}
+
+export interface AgentContext extends Omit<MachineInput, 'lastRefreshAt'> {
   readonly lastRefreshAt: number | undefined;
   /** The regular refresh is due at this instant (already jittered). */
   readonly nextRefreshAt: number;

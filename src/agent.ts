@@ -6,9 +6,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { createActor, type Actor, type SnapshotFrom } from 'xstate';
+import type { SnapshotFrom } from 'xstate';
 import type { AgentContext, AgentMode } from '../machines/context.js';
-import { createLicenseAgentMachine, type LicenseAgentMachine } from '../machines/license-agent.machine.js';
+import type { LicenseAgentMachine } from '../machines/license-agent.machine.js';
+import { createAgentActor, type AgentActor, type AgentEffects } from './agent-machine.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { createWallClock } from './clock.js';
 import { formatDuration } from './duration.js';
@@ -116,7 +117,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   /** The server's recording API; writes go straight into the telemetry actor's counters. */
   readonly telemetry: UsageCounters;
   #startup: StartupResult | undefined;
-  #actor: Actor<LicenseAgentMachine> | undefined;
+  #actor: AgentActor | undefined;
   #http: HttpClient | undefined;
   #apiKeyClient: ApiKeyClient | undefined;
   #stopWatchdog: (() => void) | undefined;
@@ -183,7 +184,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#unsubscribeUsage = subscribeUsage(this.telemetry);
 
     const inspect = this.#inspector ? { inspect: this.#inspector.inspect } : {};
-    const actor = createActor(this.#createMachine(startup, verify), { input: startup.input, clock: this.#clock, ...inspect });
+    const time = { now: () => this.#clock.now(), random: this.#random };
+    const actor = createAgentActor(this.#createEffects(startup, verify), { input: { ...startup.input, time }, clock: this.#clock, ...inspect });
     this.#actor = actor;
     let previousState: RefreshState | null = null;
     let previousValidity: string | null = null;
@@ -372,7 +374,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     }
   }
 
-  #createMachine(startup: StartupResult, verify: LicenseVerifier) {
+  #createEffects(startup: StartupResult, verify: LicenseVerifier): AgentEffects {
     const now = () => this.#clock.now();
     const config = this.#config;
     const coordinator = (this.#coordinator = startup.stateDir && startup.cache
@@ -386,32 +388,28 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
           now,
         })
       : undefined);
-    return createLicenseAgentMachine({ now, random: this.#random }).provide({
-      actors: {
-        fetchLicense: createFetchLicense({
-          config: this.#config,
-          log: this.#log,
-          verify,
-          now,
-          apiKeyClient: () => this.#getApiKeyClient(),
-          http: () => this.#getHttp(),
-          bodyFacts: () => this.#bodyFacts(),
-          coordinator,
-          onFetch: (settled) => {
-            this.#inFlight.add(settled);
-            void settled.then(() => this.#inFlight.delete(settled));
-          },
-          recordSent: ({ endpoint, url, body, status }) => {
-            void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
-          },
-        }),
-      },
-      actions: {
-        persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, coordinator),
-        logRefreshFailure: createLogRefreshFailure(this.#log, now),
-        ...createValidityLogs(this.#log, now),
-      },
-    });
+    return {
+      fetchLicense: createFetchLicense({
+        config: this.#config,
+        log: this.#log,
+        verify,
+        now,
+        apiKeyClient: () => this.#getApiKeyClient(),
+        http: () => this.#getHttp(),
+        bodyFacts: () => this.#bodyFacts(),
+        coordinator,
+        onFetch: (settled) => {
+          this.#inFlight.add(settled);
+          void settled.then(() => this.#inFlight.delete(settled));
+        },
+        recordSent: ({ endpoint, url, body, status }) => {
+          void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
+        },
+      }),
+      persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, coordinator),
+      logRefreshFailure: createLogRefreshFailure(this.#log, now),
+      ...createValidityLogs(this.#log, now),
+    };
   }
 
   #bodyFacts(): BodyFacts {
@@ -435,7 +433,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   /** Resolves with the outcome of the first attempt numbered after `attempts`, or `undefined` on stop. */
   #waitForAttempt(attempts: number) {
-    const actor = this.#actor as Actor<LicenseAgentMachine>;
+    const actor = this.#actor as AgentActor;
     return new Promise<AgentContext['lastOutcome']>((resolve) => {
       const check = () => {
         const snapshot = actor.getSnapshot();

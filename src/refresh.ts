@@ -4,7 +4,6 @@
  * line of a failure. Provided into the machine by `agent.ts`.
  */
 import type { Logger } from 'pino';
-import { fromPromise } from 'xstate';
 import type { AgentContext, FetchInput, FetchOutput } from '../machines/context.js';
 import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
 import { LicenseError } from './errors.js';
@@ -82,9 +81,9 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
     refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now));
 }
 
-/** The `fetchLicense` actor: resolves to a verified successor license, or `undefined` for "no change". */
+/** The `fetchLicense` effect: resolves to a verified successor license, or `undefined` for "no change". */
 export function createFetchLicense(deps: RefreshDeps) {
-  return fromPromise<FetchOutput, FetchInput>(async ({ input, signal }) => {
+  return async (input: FetchInput, signal: AbortSignal): Promise<FetchOutput> => {
     const fetch = async () => {
       const jwt = await requestJwt(deps, input, signal);
       if (jwt === undefined) return undefined;
@@ -95,7 +94,7 @@ export function createFetchLicense(deps: RefreshDeps) {
     const work = deps.coordinator ? deps.coordinator.run(input, signal, fetch) : fetch();
     deps.onFetch?.(work.catch(() => undefined));
     return work;
-  });
+  };
 }
 
 /** The `persistLicense` action: mirror the adopted license to the cache (an atomic write, queued). */

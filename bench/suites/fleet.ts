@@ -1,18 +1,20 @@
 /**
  * Benchmark 6, the fleet: 10,000 agents in one process, started at the same simulated instant,
  * over 3 simulated days, with a virtual transport (this measures scheduling, not sockets). Each
- * agent is the statechart built exactly as `createLicenseAgent` builds it
- * (`createLicenseAgentMachine({ now, random }).provide(...)`, one per agent) with the fetch replaced
+ * agent is the statechart actor built exactly as `createLicenseAgent` builds it (`createAgentActor`:
+ * the process's one machine definition, the agent's own effects and time) with the fetch replaced
  * by a promise that records the request at the license side and answers with a fresh license; all
  * share one simulated clock. Run with the default jitter, then with jitter 0.
  *
- * Memory per idle agent is measured twice: for those statechart actors (heap after GC / N, idle
- * between waves), and for real agents (`createLicenseAgent`, started from a valid cached license,
- * idle until their next refresh), which is what an embedding server pays.
+ * Memory per idle agent is measured for those statechart actors (heap after GC / N, idle between
+ * waves), for real agents (`createLicenseAgent`, started from a valid cached license, idle until
+ * their next refresh), which is what an embedding server pays, and, for comparison, for actors that
+ * each build a machine definition of their own (`licenseAgentMachine.provide(...)` per agent).
  */
 import { existsSync } from 'node:fs';
 import { createActor, fromPromise, type AnyActorRef } from 'xstate';
-import { createLicenseAgentMachine, type FetchInput, type FetchOutput } from '../.build/machines/license-agent.machine.js';
+import { licenseAgentMachine, type FetchInput, type FetchOutput } from '../.build/machines/license-agent.machine.js';
+import { createAgentActor } from '../.build/src/agent-machine.js';
 import { createLicenseAgent, type LicenseAgent, type VerifiedLicense } from '../.build/src/index.js';
 import { generateIssuerKeys, mintLicense } from '../.build/src/issuer/index.js';
 import { API_KEY, DAY, silentLogger, T0, tempDir, VERSION, writeLicenseCache } from '../lib/fixtures.js';
@@ -129,29 +131,25 @@ function fleetInput(jitter: number) {
 const NO_EFFECTS = { persistLicense: noop, logRefreshFailure: noop, logExpiryNotice: noop, logGrace: noop, logDegraded: noop };
 
 /**
- * The fleet's scheduling run. The agents share one machine definition (it is pure; the agent id
- * the license side logs comes from each actor's system), so that 10,000 of them start in seconds:
- * their timers and requests are those of 10,000 separate agents all the same.
+ * The fleet's scheduling run: 10,000 actors of the process's one machine definition, each with
+ * effects and a time source of its own, as `createLicenseAgent` builds them.
  */
 async function runFleet(jitter: number, jwt: string): Promise<FleetRun> {
   const started = performance.now();
   const clock = new FleetClock(T0);
   const log = new RequestLog();
-  const agentOf = new WeakMap<object, number>();
-  const machine = createLicenseAgentMachine({ now: () => clock.now(), random: Math.random }).provide({
-    actors: {
-      fetchLicense: fromPromise<FetchOutput, FetchInput>(async ({ system }) => {
-        log.record(agentOf.get(system) as number, clock.now());
-        return licenseAt(clock.now(), jwt);
-      }),
-    },
-    actions: NO_EFFECTS,
-  });
+  const time = { now: () => clock.now(), random: Math.random };
   const before = heapAfterGc();
   const actors: AnyActorRef[] = [];
   for (let agent = 0; agent < FLEET; agent++) {
-    const actor = createActor(machine, { clock, input: fleetInput(jitter) });
-    agentOf.set(actor.system, agent);
+    const effects = {
+      ...NO_EFFECTS,
+      fetchLicense: async () => {
+        log.record(agent, clock.now());
+        return licenseAt(clock.now(), jwt);
+      },
+    };
+    const actor = createAgentActor(effects, { clock, input: { ...fleetInput(jitter), time } });
     actors.push(actor);
     actor.start();
   }
@@ -169,18 +167,19 @@ async function runFleet(jitter: number, jwt: string): Promise<FleetRun> {
 }
 
 /**
- * Heap per idle statechart actor built as `createLicenseAgent` builds it: a machine definition of
- * its own (`createLicenseAgentMachine(...).provide(...)` per agent), then the actor.
+ * For comparison: heap per idle statechart actor when each agent builds a machine definition of
+ * its own (`licenseAgentMachine.provide(...)` per agent, as the agent once did).
  */
 async function ownMachineHeap(jwt: string): Promise<number> {
   const clock = new FleetClock(T0);
+  const time = { now: () => clock.now(), random: Math.random };
   const build = () =>
     createActor(
-      createLicenseAgentMachine({ now: () => clock.now(), random: Math.random }).provide({
+      licenseAgentMachine.provide({
         actors: { fetchLicense: fromPromise<FetchOutput, FetchInput>(async () => licenseAt(clock.now(), jwt)) },
         actions: NO_EFFECTS,
       }),
-      { clock, input: fleetInput(DEFAULT_JITTER) },
+      { clock, input: { ...fleetInput(DEFAULT_JITTER), time } },
     );
   build().start();
   const before = heapAfterGc();
@@ -285,7 +284,7 @@ runSuite(async () => {
     pass: realPerAgent <= IDLE_HEAP_TARGET_BYTES,
     values: { realAgentBytes: realPerAgent, realAgents: REAL_AGENTS, statechartActorBytes: jittered.idleHeapPerAgent },
   }));
-  rows.push(row(6, 'idle agent heap: its statechart actor + own machine definition', {
+  rows.push(row(6, 'idle agent heap: statechart actor with a machine definition of its own (former build)', {
     ours: formatBytes(ownMachinePerAgent),
     baseline: '—',
     ratio: '—',
@@ -293,7 +292,7 @@ runSuite(async () => {
     pass: null,
     values: { bytes: ownMachinePerAgent, count: REAL_AGENTS },
   }));
-  rows.push(row(6, 'idle agent heap: statechart actor, one shared machine definition', {
+  rows.push(row(6, 'idle agent heap: statechart actor of the shared machine definition (createAgentActor)', {
     ours: formatBytes(jittered.idleHeapPerAgent),
     baseline: '—',
     ratio: '—',

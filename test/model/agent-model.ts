@@ -13,7 +13,7 @@
  */
 import type { ActorLogic, AnyTransitionDefinition, EventObject, MachineSnapshot } from 'xstate';
 import { getShortestPaths, getStateNodes, type StatePath } from 'xstate/graph';
-import { createLicenseAgentMachine, forcedRefreshAt, hasRefreshPath, type AgentContext, type AgentInput, type LicenseAgentMachine } from '../../machines/license-agent.machine.js';
+import { licenseAgentMachine, forcedRefreshAt, hasRefreshPath, type AgentContext, type AgentInput, type LicenseAgentMachine } from '../../machines/license-agent.machine.js';
 import { expiresAtOf } from '../../machines/refresh-policy.js';
 import { validityLeafAt } from '../../machines/validity.js';
 import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, T0, type Scenario } from './scenarios.js';
@@ -136,7 +136,8 @@ function createTimedLogic(): { logic: ActorLogic<AgentSnapshot, ModelEvent, Agen
   let now = T0;
   let armed = 0;
   const nextArmed = () => armed++;
-  const machine = createLicenseAgentMachine({ now: () => now, random: () => 0 });
+  const machine = licenseAgentMachine;
+  const time = { now: () => now, random: () => 0 };
   const timings = new WeakMap<AgentSnapshot, Timing>();
   const timingOf = (snapshot: AgentSnapshot): Timing => {
     const timing = timings.get(snapshot);
@@ -153,7 +154,7 @@ function createTimedLogic(): { logic: ActorLogic<AgentSnapshot, ModelEvent, Agen
   const logic: ActorLogic<AgentSnapshot, ModelEvent, AgentInput> = {
     config: machine.config,
     getInitialSnapshot: (scope, input) => {
-      const { next, timing } = step(T0, [], (recording) => machine.getInitialSnapshot(recording, input) as AgentSnapshot, scope);
+      const { next, timing } = step(T0, [], (recording) => machine.getInitialSnapshot(recording, { ...input, time }) as AgentSnapshot, scope);
       timings.set(next, timing);
       return next;
     },

@@ -5,7 +5,7 @@
  * at each step is recorded so a test can compare it with what the model says it must do.
  */
 import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
-import { createLicenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import { licenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
 import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
 import { ModelClock } from './model-clock.js';
 import { T0 } from './scenarios.js';
@@ -15,7 +15,8 @@ import { delayOfTimerEvent, enteredBy } from './statechart.js';
 export interface StepRecord {
   readonly value: unknown;
   readonly status: string;
-  readonly context: AgentContext;
+  /** The context without its time source, which differs between the model and the replay. */
+  readonly context: Omit<AgentContext, 'time'>;
   readonly now: number;
   /** The events the agent received from outside (timers and settled fetches included). */
   readonly received: readonly string[];
@@ -63,12 +64,16 @@ function refreshStateOf(value: unknown): string | undefined {
   return (value as { refresh?: string } | undefined)?.refresh;
 }
 
+function withoutTime({ time: _time, ...context }: AgentContext): Omit<AgentContext, 'time'> {
+  return context;
+}
+
 /** What the model says each step of `path` looks like. */
 export function expectedRecords(model: AgentModel, path: ModelPath): StepRecord[] {
   return path.steps.map((step, index) => ({
     value: step.state.value,
     status: step.state.status,
-    context: step.state.context,
+    context: withoutTime(step.state.context),
     now: model.timeOf(step.state),
     // A clock jump arrives as a plain `clock.wake`; a timer as its `xstate.after.*` event.
     received: [index === 0 ? 'xstate.init' : step.event.type],
@@ -101,7 +106,7 @@ interface Run {
 function createReplayMachine() {
   let current: Run | undefined;
   const run = (): Run => current ?? (() => { throw new Error('no replay in progress'); })();
-  const machine = createLicenseAgentMachine({ now: () => run().clock.now(), random: () => 0 }).provide({
+  const machine = licenseAgentMachine.provide({
     actors: {
       fetchLicense: fromPromise<FetchOutput, FetchInput>(({ input, signal }) => {
         const { effects, inFlight } = run();
@@ -150,7 +155,7 @@ export async function replay(
   replayMachine.begin(run);
   const actor = createActor(replayMachine.machine, {
     clock,
-    input: model.scenario.input,
+    input: { ...model.scenario.input, time: { now: () => clock.now(), random: () => 0 } },
     inspect: (event) => {
       if (event.type === '@xstate.microstep') event._transitions.forEach(onTransition);
       if (event.type === '@xstate.event' && event.actorRef === actor) run.received.push(event.event.type);
@@ -159,7 +164,7 @@ export async function replay(
   const records: StepRecord[] = [];
   const record = () => {
     const snapshot = actor.getSnapshot();
-    records.push({ value: snapshot.value, status: snapshot.status, context: snapshot.context, now: clock.now(), received: run.received, effects: run.effects.sort() });
+    records.push({ value: snapshot.value, status: snapshot.status, context: withoutTime(snapshot.context), now: clock.now(), received: run.received, effects: run.effects.sort() });
     run.effects = [];
     run.received = [];
   };

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise } from 'xstate';
-import { createLicenseAgentMachine, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import { licenseAgentMachine, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
 import { createWallClock } from '../../src/clock.js';
 import { API_KEY_INPUT, licenseAt } from './support/machine.js';
 import { API_KEY, DAY, PRO, SECOND, T0, useScheduleWorld } from './support/world.js';
@@ -49,7 +49,7 @@ describe('a 40-day refresh interval on the production wall clock (fake timers)',
   function startOnWallClock() {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: T0 });
     const fetchedAt: number[] = [];
-    const machine = createLicenseAgentMachine({ now: () => Date.now(), random: () => 0 }).provide({
+    const machine = licenseAgentMachine.provide({
       actors: {
         fetchLicense: fromPromise<FetchOutput, FetchInput>(async () => {
           fetchedAt.push(Date.now() - T0);
@@ -58,7 +58,7 @@ describe('a 40-day refresh interval on the production wall clock (fake timers)',
       },
       actions: { persistLicense: () => {}, logRefreshFailure: () => {} },
     });
-    const actor = createActor(machine, { clock: createWallClock(), input: { ...API_KEY_INPUT, intervalMs: 40 * DAY } });
+    const actor = createActor(machine, { clock: createWallClock(), input: { ...API_KEY_INPUT, intervalMs: 40 * DAY, time: { now: () => Date.now(), random: () => 0 } } });
     actor.start();
     return { actor, fetchedAt };
   }

@@ -5,7 +5,7 @@
  */
 import { createActor, fromPromise } from 'xstate';
 import {
-  createLicenseAgentMachine,
+  licenseAgentMachine,
   type AgentInput,
   type FetchInput,
   type FetchOutput,
@@ -82,7 +82,7 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
   let failuresLogged = 0;
   const validityLogs: ValidityLog[] = [];
   const logValidity = (kind: ValidityLog['kind']) => void validityLogs.push({ at: clock.now() - T0, kind });
-  const machine = createLicenseAgentMachine({ now: () => clock.now(), random: options.random ?? (() => 0) }).provide({
+  const machine = licenseAgentMachine.provide({
     actors: {
       fetchLicense: fromPromise<FetchOutput, FetchInput>(async ({ input }) => {
         calls.push({ at: clock.now() - T0, forced: input.forced });
@@ -97,7 +97,8 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
       logDegraded: () => logValidity('degraded'),
     },
   });
-  const actor = createActor(machine, { clock, input: { ...API_KEY_INPUT, ...options.input } });
+  const time = { now: () => clock.now(), random: options.random ?? (() => 0) };
+  const actor = createActor(machine, { clock, input: { ...API_KEY_INPUT, ...options.input, time } });
   actor.start();
 
   /** A promise actor settles a few microtask turns after it was invoked. */

@@ -1,0 +1,65 @@
+/**
+ * The statechart with the agent's effects provided, built once per process. A machine definition
+ * (and each `provide()`, which rebuilds its state nodes) is some 50 KiB: built per agent, it was
+ * most of an idle agent's memory. Here one definition serves every agent; each agent's effects are
+ * registered against its actor system, which every action and invoked actor of that agent sees.
+ */
+import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import type { AgentContext, FetchInput, FetchOutput, MachineInput } from '../machines/context.js';
+import { licenseAgentMachine } from '../machines/license-agent.machine.js';
+import type { AgentClock } from './options.js';
+
+type ExpiryStage = 'month' | 'week' | 'expiringSoon';
+
+/** What an action effect is given: the machine's context at the time it runs. */
+export interface EffectArgs {
+  readonly context: AgentContext;
+}
+
+/** One agent's implementations of the statechart's placeholders. */
+export interface AgentEffects {
+  readonly fetchLicense: (input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>;
+  readonly persistLicense: (args: EffectArgs) => void;
+  readonly logRefreshFailure: (args: EffectArgs) => void;
+  readonly logExpiryNotice: (args: EffectArgs, params: { stage: ExpiryStage }) => void;
+  readonly logGrace: (args: EffectArgs) => void;
+  readonly logDegraded: (args: EffectArgs) => void;
+}
+
+/** Keyed by actor system: one per agent, shared by its statechart and the fetch actor it invokes. */
+const effectsBySystem = new WeakMap<object, AgentEffects>();
+
+function effectsOf(system: object): AgentEffects {
+  const effects = effectsBySystem.get(system);
+  // Only createAgentActor() makes actors of this machine, and it registers their effects first.
+  if (effects === undefined) throw new Error('license agent: an actor runs without its effects');
+  return effects;
+}
+
+const agentMachine = licenseAgentMachine.provide({
+  actors: {
+    fetchLicense: fromPromise<FetchOutput, FetchInput>(({ input, signal, system }) => effectsOf(system).fetchLicense(input, signal)),
+  },
+  actions: {
+    persistLicense: (args) => effectsOf(args.system).persistLicense(args),
+    logRefreshFailure: (args) => effectsOf(args.system).logRefreshFailure(args),
+    logExpiryNotice: (args, params) => effectsOf(args.system).logExpiryNotice(args, params),
+    logGrace: (args) => effectsOf(args.system).logGrace(args),
+    logDegraded: (args) => effectsOf(args.system).logDegraded(args),
+  },
+});
+
+export type AgentActor = Actor<typeof agentMachine>;
+
+export interface AgentActorOptions {
+  readonly input: MachineInput;
+  readonly clock: AgentClock;
+  readonly inspect?: Observer<InspectionEvent>;
+}
+
+/** An actor of the shared machine that runs `effects`: created, not started. */
+export function createAgentActor(effects: AgentEffects, options: AgentActorOptions): AgentActor {
+  const actor = createActor(agentMachine, { ...options });
+  effectsBySystem.set(actor.system, effects);
+  return actor;
+}

@@ -1,0 +1,114 @@
+/**
+ * One statechart definition serves every agent of a process: each actor must still run its own
+ * agent's effects on its own clock, however many agents share the definition.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { SimulatedClock } from 'xstate';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FetchInput } from '../../machines/context.js';
+import { createAgentActor, type AgentActor, type AgentEffects } from '../../src/agent-machine.js';
+import { createAgentLogger } from '../../src/log.js';
+import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
+import { DAY, T0 } from '../schedule/support/world.js';
+
+const noop = () => {};
+
+function recordingEffects(name: string, calls: string[]): AgentEffects {
+  return {
+    fetchLicense: async (input: FetchInput) => {
+      calls.push(`${name} fetch${input.forced ? ' forced' : ''}`);
+      return licenseAt(T0, T0 + 30 * DAY);
+    },
+    persistLicense: () => void calls.push(`${name} persist`),
+    logRefreshFailure: noop,
+    logExpiryNotice: noop,
+    logGrace: noop,
+    logDegraded: noop,
+  };
+}
+
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('createAgentActor', () => {
+  const actors: AgentActor[] = [];
+  afterEach(() => {
+    for (const actor of actors.splice(0)) actor.stop();
+  });
+
+  function start(effects: AgentEffects, clock: SimulatedClock, intervalMs = DAY): AgentActor {
+    clock.set(T0);
+    const time = { now: () => clock.now(), random: () => 0 };
+    const actor = createAgentActor(effects, { clock, input: { ...API_KEY_INPUT, intervalMs, time } });
+    actors.push(actor);
+    actor.start();
+    return actor;
+  }
+
+  it("runs each agent's own effects, not another agent's", async () => {
+    const calls: string[] = [];
+    start(recordingEffects('a', calls), new SimulatedClock());
+    start(recordingEffects('b', calls), new SimulatedClock());
+    await settle();
+
+    expect(calls.sort()).toEqual(['a fetch', 'a persist', 'b fetch', 'b persist']);
+  });
+
+  it("runs each agent's timers on its own clock", async () => {
+    const calls: string[] = [];
+    const clockA = new SimulatedClock();
+    start(recordingEffects('a', calls), clockA);
+    start(recordingEffects('b', calls), new SimulatedClock(), 2 * DAY);
+    await settle();
+    calls.length = 0;
+
+    clockA.increment(DAY);
+    await settle();
+
+    expect(calls).toEqual(['a fetch', 'a persist']);
+  });
+
+  it("reads the time from the agent's input: a refresh is due one interval after its own clock's now", async () => {
+    const clock = new SimulatedClock();
+    const actor = start(recordingEffects('a', []), clock);
+    await settle();
+
+    expect(actor.getSnapshot().context.nextRefreshAt).toBe(T0 + DAY);
+  });
+});
+
+describe('createAgentLogger', () => {
+  function collect(): { stream: Writable; lines: Array<Record<string, unknown>> } {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    return { stream, lines };
+  }
+
+  it('gives agents that share a server logger one child logger', () => {
+    const server = pino({ level: 'info' }, collect().stream);
+
+    expect(createAgentLogger(server)).toBe(createAgentLogger(server));
+  });
+
+  it('gives a different server logger its own child', () => {
+    expect(createAgentLogger(pino({ level: 'info' }, collect().stream))).not.toBe(createAgentLogger(pino({ level: 'info' }, collect().stream)));
+  });
+
+  it('redacts a jwt field through the shared child', async () => {
+    const { stream, lines } = collect();
+    const server = pino({ level: 'info' }, stream);
+    createAgentLogger(server);
+
+    createAgentLogger(server).info({ jwt: 'eyJ.secret.token' }, 'line');
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(lines[0]).toMatchObject({ jwt: '[redacted]', component: 'softclient4es-license' });
+  });
+});
