@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SnapshotFrom } from 'xstate';
-import type { AgentContext, AgentMode } from '../machines/context.js';
+import type { AgentContext, AgentMode, FetchInput, FetchOutput } from '../machines/context.js';
 import type { LicenseAgentMachine } from '../machines/license-agent.machine.js';
 import { createAgentActor, type AgentActor, type AgentEffects } from './agent-machine.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
@@ -26,13 +26,13 @@ import {
 import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
 import { publishRefresh, publishState, subscribeUsage } from './channels.js';
-import { startInspector, type AgentInspector } from './inspector.js';
+import type { AgentInspector } from './inspector.js';
 import { createAgentLogger, errorFields } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
-import { createFetchLicense, createLogRefreshFailure, createPersistLicense } from './refresh.js';
-import { RefreshCoordinator } from './refresh-coordinator.js';
+import { createLogRefreshFailure, createPersistLicense } from './refresh.js';
+import type { RefreshCoordinator } from './refresh-coordinator.js';
 import { prepareStartup, type StartupResult } from './startup.js';
 import { destinationHost } from './state/sent-ledger.js';
 import {
@@ -124,6 +124,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #inspector: AgentInspector | undefined;
   #unsubscribeUsage: (() => void) | undefined;
   #coordinator: RefreshCoordinator | undefined;
+  #fetch: Promise<(input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>> | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
@@ -363,6 +364,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const url = this.#config.inspectUrl;
     if (url === undefined) return;
     try {
+      const { startInspector } = await import('./inspector.js');
       this.#inspector = await startInspector(url, [this.#config.apiKey, this.#config.licenseKey], {
         onConnected: (at) => this.#log.info({ url: at }, 'live inspection: sending the statechart (secrets redacted) to the inspector relay'),
         onUnreachable: (at) => this.#log.warn({ url: at }, 'live inspection: the inspector relay cannot be reached; retrying every 5 s'),
@@ -376,40 +378,60 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   #createEffects(startup: StartupResult, verify: LicenseVerifier): AgentEffects {
     const now = () => this.#clock.now();
-    const config = this.#config;
-    const coordinator = (this.#coordinator = startup.stateDir && startup.cache
-      ? new RefreshCoordinator({
-          dir: startup.stateDir,
-          cache: startup.cache,
-          verify,
-          keyFingerprint: startup.keyFingerprint,
-          log: this.#log,
-          lockTtlMs: config.connectTimeoutMs + config.readTimeoutMs + 5_000,
-          now,
-        })
-      : undefined);
     return {
-      fetchLicense: createFetchLicense({
-        config: this.#config,
-        log: this.#log,
-        verify,
-        now,
-        apiKeyClient: () => this.#getApiKeyClient(),
-        http: () => this.#getHttp(),
-        bodyFacts: () => this.#bodyFacts(),
-        coordinator,
-        onFetch: (settled) => {
-          this.#inFlight.add(settled);
-          void settled.then(() => this.#inFlight.delete(settled));
-        },
-        recordSent: ({ endpoint, url, body, status }) => {
-          void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
-        },
-      }),
-      persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, coordinator),
+      fetchLicense: (input, signal) => {
+        const work = this.#loadFetch(startup, verify).then((fetch) => {
+          // stop() may have come while the module loaded: then no request may start.
+          signal.throwIfAborted();
+          return fetch(input, signal);
+        });
+        // stop() waits for a fetch to settle (lock released, ledger written), aborted or not.
+        const settled = work.catch(() => undefined);
+        this.#inFlight.add(settled);
+        void settled.then(() => this.#inFlight.delete(settled));
+        return work;
+      },
+      persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, () => this.#coordinator),
       logRefreshFailure: createLogRefreshFailure(this.#log, now),
       ...createValidityLogs(this.#log, now),
     };
+  }
+
+  /**
+   * The fetch and the coordination with peer processes, loaded with the first refresh: a server that
+   * starts on a valid cached license does not pay for them at start-up.
+   */
+  #loadFetch(startup: StartupResult, verify: LicenseVerifier): Promise<(input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>> {
+    this.#fetch ??= Promise.all([import('./fetch-license.js'), import('./refresh-coordinator.js')]).then(
+      ([{ createFetchLicense }, { RefreshCoordinator }]) => {
+        const now = () => this.#clock.now();
+        const config = this.#config;
+        const coordinator = (this.#coordinator = startup.stateDir && startup.cache
+          ? new RefreshCoordinator({
+              dir: startup.stateDir,
+              cache: startup.cache,
+              verify,
+              keyFingerprint: startup.keyFingerprint,
+              log: this.#log,
+              lockTtlMs: config.connectTimeoutMs + config.readTimeoutMs + 5_000,
+              now,
+            })
+          : undefined);
+        return createFetchLicense({
+          config,
+          verify,
+          now,
+          apiKeyClient: () => this.#getApiKeyClient(),
+          http: () => this.#getHttp(),
+          bodyFacts: () => this.#bodyFacts(),
+          coordinator,
+          recordSent: ({ endpoint, url, body, status }) => {
+            void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
+          },
+        });
+      },
+    );
+    return this.#fetch;
   }
 
   #bodyFacts(): BodyFacts {

@@ -17,10 +17,6 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 
-/** The `inspect` option: `true` for the relay on `ws://localhost:8080`, or where the relay is. */
-export type InspectOption = boolean | { readonly port?: number | undefined; readonly url?: string | undefined };
-
-export const DEFAULT_INSPECT_PORT = 8080;
 export const REDACTED = '[redacted]';
 
 /** How long the agent waits between attempts to reach the relay. */
@@ -30,13 +26,6 @@ const MAX_QUEUED = 200;
 const MAX_DEPTH = 12;
 const SECRET_KEY = /jwt|token|api_?key|authorization|license_?key|secret|password/i;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
-
-/** The relay's WebSocket URL for a valid `inspect` option, `undefined` when inspection is off. */
-export function inspectUrlOf(option: InspectOption | undefined): string | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return `ws://localhost:${DEFAULT_INSPECT_PORT}`;
-  return option.url ?? `ws://localhost:${option.port ?? DEFAULT_INSPECT_PORT}`;
-}
 
 /**
  * A deep copy of `value` as plain JSON data, with every secret replaced by `[redacted]`: strings

@@ -7,7 +7,6 @@ import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { parseDuration } from './duration.js';
 import { LicenseConfigError } from './errors.js';
-import { inspectUrlOf, type InspectOption } from './inspector.js';
 import { endpointProblem } from './net/url-policy.js';
 
 export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
@@ -17,6 +16,21 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_GRACE_PERIOD_MS = 14 * 86_400_000;
 /** Longer than this is a typo, not a schedule (and would overflow the date arithmetic). */
+/** The `inspect` option: `true` for the relay on `ws://localhost:8080`, or where the relay is. */
+export type InspectOption = boolean | { readonly port?: number | undefined; readonly url?: string | undefined };
+
+export const DEFAULT_INSPECT_PORT = 8080;
+
+/**
+ * The relay's WebSocket URL for a valid `inspect` option, `undefined` when inspection is off. (Here,
+ * not in inspector.ts: the inspector is loaded only when inspection is on.)
+ */
+export function inspectUrlOf(option: InspectOption | undefined): string | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return `ws://localhost:${DEFAULT_INSPECT_PORT}`;
+  return option.url ?? `ws://localhost:${option.port ?? DEFAULT_INSPECT_PORT}`;
+}
+
 export const MAX_INTERVAL_MS = 365 * 86_400_000;
 
 /** Time as the agent sees it: the wall clock in production, a simulated one in tests. */

@@ -5,7 +5,8 @@
  */
 import type { Level } from 'pino';
 import { LicenseConfigError } from '../../errors.js';
-import { DEFAULT_INSPECT_PORT, startInspectorRelay, type InspectorRelay } from '../../inspector.js';
+import { startInspectorRelay, type InspectorRelay } from '../../inspector.js';
+import { DEFAULT_INSPECT_PORT } from '../../options.js';
 import { GLOBAL_OPTIONS_HELP, type OptionValues } from '../args.js';
 import type { Command } from '../command.js';
 import { createCliAgent, loadSettings } from '../config.js';
