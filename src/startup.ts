@@ -3,7 +3,6 @@
  * (configured or cached), and turn that into the statechart's input. Nothing here throws for
  * license or disk trouble: each problem is logged once and the agent starts on what it could get.
  */
-import { randomUUID } from 'node:crypto';
 import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -18,6 +17,7 @@ import { readFileIfExists, removeOrphanedTempFiles } from './state/atomic-file.j
 import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from './state/instance-id.js';
 import { SentLedger } from './state/sent-ledger.js';
 import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
+import { randomUUID } from './random.js';
 
 export interface StartupDeps {
   /** Filled in when a stored license was refused only for an issue time ahead of our clock. */
@@ -143,8 +143,6 @@ async function openStateDir(deps: StartupDeps): Promise<{ stateDir: string | und
   const problem = await writeProblem(stateDir);
   if (problem) {
     deps.log.warn({ stateDir, code: problem }, `state directory is not writable (${problem}); instance id and license cache kept in memory`);
-  } else {
-    await removeOrphanedTempFiles(stateDir);
   }
   return { stateDir, writable: problem === undefined };
 }
@@ -179,20 +177,28 @@ function findStateDir(deps: StartupDeps): string | undefined {
 
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
+  let mode = modeOf(config);
+  // The start-up work overlaps where it can: verifying the configured license needs no disk, and
+  // the cache, the instance id and the clean-up of dead processes' temp files are separate files.
+  const configuring = configuredLicense(deps);
   const { stateDir, writable } = await openStateDir(deps);
+  const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
+  const reading = mode === 'community' ? undefined : reader?.read();
+  const cleaning = writable && stateDir !== undefined ? removeOrphanedTempFiles(stateDir) : undefined;
   // A pinned id (containers) wins; otherwise the state dir's, or a fresh in-memory one.
   const instanceId = config.instanceId ?? (stateDir === undefined
     ? randomUUID()
     : writable ? (await loadInstanceId(stateDir, log)).id : await readInstanceId(stateDir));
-  const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
   // Only a writable state dir gets a cache to write and a ledger: a read-only one was warned about once.
   const cache = writable ? reader : undefined;
   const ledger = writable && stateDir !== undefined ? new SentLedger(stateDir, log) : undefined;
 
-  let mode = modeOf(config);
-  const keyFingerprint = config.apiKey ? fingerprintApiKey(config.apiKey) : null;
-  const configured = await configuredLicense(deps);
-  const cached = mode === 'community' ? undefined : await reader?.read();
+  const [configured, cached, keyFingerprint] = await Promise.all([
+    configuring,
+    reading,
+    config.apiKey ? fingerprintApiKey(config.apiKey) : null,
+    cleaning,
+  ]);
 
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {

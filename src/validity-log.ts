@@ -29,6 +29,8 @@ function recovery(context: AgentContext): string {
     : 'this license has no refresh path: install a renewed license key';
 }
 
+const NOTICE_LEVEL = { month: 'info', week: 'warn', expiringSoon: 'error' } as const;
+
 /** Notices repeated daily while their stage lasts; the others are said once per license. */
 const DAILY: ReadonlySet<string> = new Set(['week', 'grace']);
 const DAY_MS = 86_400_000;
@@ -65,16 +67,17 @@ export function createValidityLogs(log: Logger, now: () => number) {
 
   return {
     logExpiryNotice({ context }: { context: AgentContext }, params: { stage: Stage }): void {
+      // No notice to build (dates, durations, the loss summary) for a level the logger drops.
+      if (!log.isLevelEnabled(NOTICE_LEVEL[params.stage])) return;
       const known = facts(context);
       if (!known || !firstInItsDay(params.stage, known.expiresAt)) return;
       const left = formatDuration(known.expiresAt - now());
       const message = `license ${known.claims.sub} expires at ${iso(known.expiresAt)} (in ${left}); grace until ${iso(known.graceEndsAt)}, then ${lossSummary(known.claims)}`;
-      if (params.stage === 'month') log.info(known.fields, message);
-      else if (params.stage === 'week') log.warn(known.fields, `${message}; ${recovery(context)}`);
-      else log.error(known.fields, `${message}; ${recovery(context)}`);
+      log[NOTICE_LEVEL[params.stage]](known.fields, params.stage === 'month' ? message : `${message}; ${recovery(context)}`);
     },
 
     logGrace({ context }: { context: AgentContext }): void {
+      if (!log.isLevelEnabled('warn')) return;
       const known = facts(context);
       if (!known || !firstInItsDay('grace', known.expiresAt)) return;
       const at = now();
@@ -87,6 +90,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
     },
 
     logDegraded({ context }: { context: AgentContext }): void {
+      if (!log.isLevelEnabled('error')) return;
       const known = facts(context);
       if (!known || !firstInItsDay('degraded', known.expiresAt)) return;
       log.error(

@@ -2,10 +2,10 @@
  * Crash-safe file writes and tolerant reads for the state directory. A reader, or a process that
  * starts after a crash or power loss, sees either the old or the new complete file, never a mix.
  */
-import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LicenseStateDirError } from '../errors.js';
+import { randomHex } from '../random.js';
 import { errnoCode } from './errno.js';
 import { isProcessAlive } from './process-alive.js';
 
@@ -22,7 +22,7 @@ const DIRECTORY_SYNC_REFUSALS = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 
  * ```
  */
 export function tempPathFor(file: string): string {
-  const name = `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const name = `.${path.basename(file)}.${process.pid}.${randomHex(6)}.tmp`;
   return path.join(path.dirname(file), name);
 }
 

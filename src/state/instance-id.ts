@@ -3,10 +3,10 @@
  * start and kept in `<stateDir>/instance-id`. Disk trouble never stops the agent: it then runs
  * with an id that lives in memory for this run only.
  */
-import { randomUUID } from 'node:crypto';
 import { link } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { randomUUID } from '../random.js';
 import { errnoCode } from './errno.js';
 import {
   readFileIfExists,

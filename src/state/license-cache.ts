@@ -4,11 +4,11 @@
  * server. It mirrors the machine context; losing it only costs one refresh, so no method throws.
  * The JWT is stored, and never logged; the API key is stored only as a fingerprint.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { errnoCode } from './errno.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { sha256Hex } from '../random.js';
 
 /** The file name of the license cache inside the state directory. */
 export const LICENSE_CACHE_FILE = 'license-cache.json';
@@ -45,11 +45,11 @@ interface CacheFile {
  *
  * @example
  * ```ts
- * const stale = cached.keyFingerprint !== fingerprintApiKey(options.apiKey);
+ * const stale = cached.keyFingerprint !== (await fingerprintApiKey(options.apiKey));
  * ```
  */
-export function fingerprintApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+export function fingerprintApiKey(apiKey: string): Promise<string> {
+  return sha256Hex(apiKey);
 }
 
 /**

@@ -5,10 +5,10 @@
  * longer exists, is stale and may be taken over. Advisory only: it saves requests, and nothing
  * breaks if two processes do refresh at once.
  */
-import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomHex } from '../random.js';
 import { tempPathFor } from './atomic-file.js';
 import { isProcessAlive } from './process-alive.js';
 
@@ -77,7 +77,7 @@ export async function tryAcquireRefreshLock(dir: string, now: number, ttlMs: num
     pid: process.pid,
     host: os.hostname(),
     processStart: PROCESS_START,
-    token: randomBytes(8).toString('hex'),
+    token: randomHex(8),
     expiresAt: now + ttlMs,
   };
   const data = JSON.stringify(mine);

@@ -90,7 +90,7 @@ describe('the forced refresh at start-up', () => {
     const fetchedAt = T0 - fetchedAgo;
     const jwt = await server.mint({ ...PRO, iat: fetchedAt / 1000, exp: (T0 + expiresIn) / 1000 }, fetchedAt);
     const cache = new LicenseCache(stateDir, captureLogs().log);
-    await cache.write({ jwt, fetchedAt, keyFingerprint: fingerprintApiKey(API_KEY), licenseId: PRO.sub });
+    await cache.write({ jwt, fetchedAt, keyFingerprint: await fingerprintApiKey(API_KEY), licenseId: PRO.sub });
   }
 
   it('refreshes at once when the cached license expires in less than 48 hours', async () => {

@@ -11,25 +11,26 @@ import { captureLogs, useTempDir, WARN } from './helpers.js';
 
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJsaWMtMSJ9.c2lnbmF0dXJl';
 const FETCHED_AT = Date.UTC(2025, 0, 15, 10, 30, 0, 123);
+const KEY_FINGERPRINT = await fingerprintApiKey('sk_live_secret');
 
 function entry(overrides: Partial<CachedLicense> = {}): CachedLicense {
   return {
     jwt: JWT,
     fetchedAt: FETCHED_AT,
-    keyFingerprint: fingerprintApiKey('sk_live_secret'),
+    keyFingerprint: KEY_FINGERPRINT,
     licenseId: 'lic-1',
     ...overrides,
   };
 }
 
 describe('fingerprintApiKey', () => {
-  it('is the SHA-256 of the key in hex, and not the key', () => {
-    const fingerprint = fingerprintApiKey('sk_live_secret');
+  it('is the SHA-256 of the key in hex, and not the key', async () => {
+    const fingerprint = await fingerprintApiKey('sk_live_secret');
     expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(fingerprint).not.toContain('sk_live_secret');
     // SHA-256("abc"), the FIPS 180-2 test vector.
-    expect(fingerprintApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(fingerprintApiKey('sk_live_other')).not.toBe(fingerprint);
+    expect(await fingerprintApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await fingerprintApiKey('sk_live_other')).not.toBe(fingerprint);
   });
 });
 
@@ -60,7 +61,7 @@ describe('LicenseCache', () => {
           license_id: 'lic-1',
           jwt: JWT,
           fetched_at: '2025-01-15T10:30:00.123Z',
-          key_fingerprint: fingerprintApiKey('sk_live_secret'),
+          key_fingerprint: KEY_FINGERPRINT,
         },
         null,
         2,
