@@ -4,10 +4,13 @@
  * sample, to bench/results.json. Exits with 1 when a target is missed.
  *
  * The harness runs under tsx (`node --import tsx`), but what it measures is the built package,
- * compiled by tsc exactly as `npm run build` compiles dist/ (same tsconfig.build.json), imported by
- * path: tsx only transpiles the bench files themselves, once, at load (esbuild keeps classes,
- * private fields and loops as they are for Node 20), and its loader thread is idle while the timed
- * loops run. The start-up benchmark spawns plain `node` on .mjs scripts, with no loader at all.
+ * built by `scripts/build.ts` exactly as `npm run build` builds dist/ (one bundle per entry point),
+ * imported by path: tsx only transpiles the bench files themselves, once, at load (esbuild keeps
+ * classes, private fields and loops as they are for Node 20), and its loader thread is idle while
+ * the timed loops run. The start-up benchmark spawns plain `node` on .mjs scripts, with no loader
+ * at all. The fleet benchmark also needs modules the package does not export (the statechart and
+ * `createAgentActor`): tsc compiles every module into bench/.build/modules for it, and the start-up
+ * benchmark imports that unbundled build too, to show what bundling buys.
  *
  * The build goes to bench/.build rather than dist/: `npm run build` starts by deleting dist/, and
  * whatever else uses dist/ meanwhile (a test run, the CLI) would fail; a bench run must neither
@@ -22,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderTable, type Row, type SuiteResult } from './lib/report.js';
 import { formatDuration } from './lib/stats.js';
-import { BENCH_DIR, BUILD_DIR, ROOT_DIR, runSuiteInChild } from './lib/suite.js';
+import { BENCH_DIR, BUILD_DIR, MODULES_DIR, ROOT_DIR, runSuiteInChild } from './lib/suite.js';
 
 interface Suite {
   readonly name: string;
@@ -41,15 +44,20 @@ const SUITES: readonly Suite[] = [
 
 const TIME_BUDGET_MS = 10 * 60_000;
 
-/** `tsc -p tsconfig.build.json --sourceMap false`, as `npm run build` runs it, into bench/.build. */
+function runNode(args: readonly string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT_DIR, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`node ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+/** The package as `npm run build` builds it, into bench/.build; every module compiled by tsc into bench/.build/modules. */
 async function build(): Promise<void> {
   await rm(BUILD_DIR, { recursive: true, force: true });
+  await runNode(['--import', 'tsx', path.join(ROOT_DIR, 'scripts', 'build.ts'), BUILD_DIR]);
   const tsc = path.join(ROOT_DIR, 'node_modules', 'typescript', 'bin', 'tsc');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--sourceMap', 'false', '--outDir', BUILD_DIR], { cwd: ROOT_DIR, stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc -p tsconfig.build.json exited with ${code}`))));
-  });
+  await runNode([tsc, '-p', 'tsconfig.build.json', '--sourceMap', 'false', '--outDir', MODULES_DIR]);
 }
 
 async function main(): Promise<number> {
@@ -61,7 +69,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const loadBefore = os.loadavg();
   process.stderr.write(`softclient4es-license benchmarks: Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}\n`);
-  process.stderr.write('building (tsc -p tsconfig.build.json --outDir bench/.build)...\n');
+  process.stderr.write('building (scripts/build.ts into bench/.build, tsc into bench/.build/modules)...\n');
   await build();
   if (!existsSync(path.join(BUILD_DIR, 'src', 'index.js'))) throw new Error('the build left no bench/.build/src/index.js');
 

@@ -11,8 +11,10 @@ import type { SuiteResult } from './report.js';
 
 export const BENCH_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const ROOT_DIR = path.dirname(BENCH_DIR);
-/** Where `bench/run.ts` compiles the package (tsconfig.build.json, as `npm run build` does for dist/). */
+/** Where `bench/run.ts` builds the package (`scripts/build.ts`, as `npm run build` does for dist/). */
 export const BUILD_DIR = path.join(BENCH_DIR, '.build');
+/** Every module compiled by tsc, unbundled: for what the package does not export, and for comparison. */
+export const MODULES_DIR = path.join(BUILD_DIR, 'modules');
 
 export function progress(message: string): void {
   process.stderr.write(`  ${message}\n`);

@@ -1,8 +1,8 @@
 /**
  * Benchmark 3, start-up: the wall time of whole Node processes, spawned and timed from here (spawn
  * to exit), in interleaved rounds with medians. The agent's script imports the built package
- * (bench/.build, compiled by tsc like dist/), starts an agent from a state dir holding a valid cached JWT (static-JWT mode, no
- * refresh_url, so no network) and stops it. Baselines: bare `node -e ''`, and (b) a script that
+ * (bench/.build, bundled like dist/), starts an agent from a state dir holding a valid cached JWT
+ * (static-JWT mode, no refresh_url, so no network) and stops it. Baselines: bare `node -e ''`, and (b) a script that
  * only imports what the agent needs on that path. Each dependency's import cost is measured alone.
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import { generateIssuerKeys, mintLicense } from '../.build/src/issuer/index.js';
 import { tempDir, writeLicenseCache } from '../lib/fixtures.js';
 import { row, type Row } from '../lib/report.js';
 import { formatDuration, formatRatio, median } from '../lib/stats.js';
-import { BENCH_DIR, BUILD_DIR, progress, ROOT_DIR, runSuite } from '../lib/suite.js';
+import { BENCH_DIR, BUILD_DIR, MODULES_DIR, progress, ROOT_DIR, runSuite } from '../lib/suite.js';
 
 const WARMUP_ROUNDS = 1;
 const ROUNDS = 20;
@@ -22,6 +22,7 @@ const OVERHEAD_TARGET_MS = 20;
 const script = (name: string) => path.join(BENCH_DIR, 'startup', name);
 const IMPORT = script('import.mjs');
 const PACKAGE_URL = pathToFileURL(path.join(BUILD_DIR, 'src', 'index.js')).href;
+const MODULES_URL = pathToFileURL(path.join(MODULES_DIR, 'src', 'index.js')).href;
 
 interface Variant {
   readonly name: string;
@@ -40,6 +41,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'import:undici', label: 'undici', args: [IMPORT, 'undici'] },
   { name: 'deps', label: '(b) xstate + jose verify + pino + env-paths', args: [script('deps.mjs')] },
   { name: 'import:package', label: 'the package, imported only', args: [IMPORT, PACKAGE_URL] },
+  { name: 'import:modules', label: 'the package unbundled (tsc output, one file per module), imported only', args: [IMPORT, MODULES_URL] },
   { name: 'agent', label: 'import + start + stop with a cached JWT', args: [script('agent.mjs')] },
 ];
 
@@ -146,8 +148,9 @@ runSuite(async () => {
     }));
   }
   const own = med('import:package') - deps;
-  rows.push(row(3, 'import cost: our own modules (package − (b))', {
-    ours: formatDuration(own), baseline: '—', ratio: '—', target: '—', pass: null, values: { costMs: own },
+  const unbundled = med('import:modules') - deps;
+  rows.push(row(3, 'import cost: our own code, bundled (package − (b)) vs one file per module', {
+    ours: formatDuration(own), baseline: formatDuration(unbundled), ratio: formatRatio(own / unbundled), target: '—', pass: null, values: { costMs: own, unbundledCostMs: unbundled },
   }));
   const work = agent - med('import:package');
   rows.push(row(3, 'start + stop after import (agent − package)', {

@@ -111,7 +111,7 @@ async function runInProject(source: string): Promise<unknown> {
 }
 
 describe('the packed package', () => {
-  it('holds the built library, the statechart and the CLI, and no source maps, demo or tests', () => {
+  it('holds the bundled library, the issuer and the CLI, the statechart\'s types, and no source maps, demo or tests', () => {
     expect(packedFiles).toEqual(expect.arrayContaining([
       'package.json',
       'README.md',
@@ -119,7 +119,7 @@ describe('the packed package', () => {
       'dist/src/index.d.ts',
       'dist/src/issuer/index.js',
       'dist/src/cli/main.js',
-      'dist/machines/license-agent.machine.js',
+      'dist/machines/license-agent.machine.d.ts',
     ]));
     expect(packedFiles.filter((file) => file.endsWith('.map') || /^(src|test|machines|dist\/src\/demo|dist\/test)\//.test(file))).toEqual([]);
   });
@@ -160,6 +160,23 @@ describe('the packed package', () => {
 
     expect(result).toEqual({ tier: 'Pro', licenseId: 'lic-packed', mode: 'api-key' });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it('ships one module per entry point, not one per source file', () => {
+    const modules = packedFiles.filter((file) => file.endsWith('.js'));
+
+    expect(modules).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/issuer/index.js', 'dist/src/cli/main.js']));
+    expect(modules.filter((file) => !file.startsWith('dist/src/chunks/') && !['dist/src/index.js', 'dist/src/issuer/index.js', 'dist/src/cli/main.js'].includes(file))).toEqual([]);
+  });
+
+  it('keeps the error classes\' names through bundling', async () => {
+    const result = await runInProject(`
+      import * as agent from '${NAME}';
+      const names = Object.keys(agent).filter((name) => /^License[A-Za-z]*Error$/.test(name)).map((name) => new agent[name]('option', 'is wrong').name);
+      console.log(JSON.stringify(names));
+    `);
+
+    expect(result).toEqual(['LicenseConfigError', 'LicenseError', 'LicenseHttpError', 'LicenseNetworkError', 'LicenseResponseError', 'LicenseStateDirError', 'LicenseVerificationError']);
   });
 
   it('exports the reference license server at softclient4es-license/issuer', async () => {
