@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useE2E, waitFor, waitForRequests } from './support/harness.js';
 
@@ -53,6 +54,28 @@ describe('stop()', () => {
     expect(Date.now() - stopAt).toBeLessThan(1_000);
     await waitFor(() => stalled.requests[0]!.closedAt !== undefined, 1_000, 'the request socket to close');
     expect(agent.status().state).toBe('stopped');
+  });
+
+  it('sends nothing and records nothing when stop() comes as the first fetch begins (the refresh path still loading)', async () => {
+    const server = await e2e.server({ apiKeys: { sk_e2e_stop_key: { sub: 'lic-stop', tier: 'Pro' } } });
+    const stateDir = await e2e.tempDir();
+    const agent = e2e.agent({ apiKey: 'sk_e2e_stop_key', serverUrl: server.url, stateDir, trustedKeys: server.keys.jwks });
+    let stopping: Promise<void> | undefined;
+    agent.on('stateChanged', (state) => {
+      if (state === 'refreshing') stopping ??= agent.stop();
+    });
+    await agent.start();
+    await stopping;
+    const seenAtStop = server.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(stopping).toBeDefined();
+    expect(server.requests.length).toBe(seenAtStop);
+    expect(agent.status().state).toBe('stopped');
+    expect(existsSync(path.join(stateDir, 'refresh.lock'))).toBe(false);
+    // Nothing left the machine, and the ledger of what was sent does not claim otherwise.
+    expect(seenAtStop).toBe(0);
+    expect(existsSync(path.join(stateDir, 'sent.jsonl'))).toBe(false);
   });
 
   it('lets the process exit after stop() with a request in flight', async () => {
