@@ -47,8 +47,8 @@ const expiry = (context: AgentContext) => expiresAtOf(context) ?? Number.POSITIV
 
 /**
  * The license agent's statechart. Pure: the same input (time source included) gives the same
- * behaviour. Built once per process: a definition is some 50 KiB of state nodes, which each agent
- * would otherwise pay for again.
+ * behaviour. Defined once per process: a definition is some 50 KiB of state nodes, which each agent
+ * would otherwise pay for again (`src/agent-machine.ts` provides it once more, for all agents).
  */
 export const licenseAgentMachine = setup({
   types: {

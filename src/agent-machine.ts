@@ -1,8 +1,9 @@
 /**
- * The statechart with the agent's effects provided, built once per process. A machine definition
- * (and each `provide()`, which rebuilds its state nodes) is some 50 KiB: built per agent, it was
- * most of an idle agent's memory. Here one definition serves every agent; each agent's effects are
- * registered against its actor system, which every action and invoked actor of that agent sees.
+ * The statechart with the agent's effects provided, once per process (on the first agent). A machine
+ * definition is some 50 KiB of state nodes, and each `provide()` builds them again: built per agent,
+ * they were most of an idle agent's memory. Here one provided machine serves every agent; each
+ * agent's effects are registered against its actor system, which every action and invoked actor of
+ * that agent sees.
  */
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { AgentContext, FetchInput, FetchOutput, MachineInput } from '../machines/context.js';
@@ -36,7 +37,7 @@ function effectsOf(system: object): AgentEffects {
   return effects;
 }
 
-const agentMachine = licenseAgentMachine.provide({
+const provideEffects = () => licenseAgentMachine.provide({
   actors: {
     fetchLicense: fromPromise<FetchOutput, FetchInput>(({ input, signal, system }) => effectsOf(system).fetchLicense(input, signal)),
   },
@@ -49,7 +50,10 @@ const agentMachine = licenseAgentMachine.provide({
   },
 });
 
-export type AgentActor = Actor<typeof agentMachine>;
+type AgentMachine = ReturnType<typeof provideEffects>;
+let agentMachine: AgentMachine | undefined;
+
+export type AgentActor = Actor<AgentMachine>;
 
 export interface AgentActorOptions {
   readonly input: MachineInput;
@@ -59,6 +63,7 @@ export interface AgentActorOptions {
 
 /** An actor of the shared machine that runs `effects`: created, not started. */
 export function createAgentActor(effects: AgentEffects, options: AgentActorOptions): AgentActor {
+  agentMachine ??= provideEffects();
   const actor = createActor(agentMachine, { ...options });
   effectsBySystem.set(actor.system, effects);
   return actor;

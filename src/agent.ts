@@ -431,6 +431,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
         });
       },
     );
+    // A failed load (a damaged install) fails this refresh, not every later one.
+    this.#fetch.catch(() => (this.#fetch = undefined));
     return this.#fetch;
   }
 

@@ -78,6 +78,8 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
 export function createFetchLicense(deps: RefreshDeps) {
   return async (input: FetchInput, signal: AbortSignal): Promise<FetchOutput> => {
     const fetch = async () => {
+      // Coordinating with peers takes a few file operations: a stop() meanwhile sends nothing.
+      signal.throwIfAborted();
       const jwt = await requestJwt(deps, input, signal);
       if (jwt === undefined) return undefined;
       const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received' });

@@ -23,7 +23,8 @@ export const REDACTED_PATHS = [
 
 /**
  * The agent's child of each server logger, made once: a redacting child compiles its redaction
- * (some 11 KiB), and agents sharing a logger share the child. The agent never changes its level.
+ * (some 11 KiB), and agents sharing a logger share the child. A child takes its parent's level when
+ * it is made; one reused takes the parent's level of now, as a new child would.
  */
 const children = new WeakMap<Logger, Logger>();
 
@@ -31,6 +32,7 @@ export function createAgentLogger(logger: Logger | undefined): Logger {
   if (logger === undefined) return childOf(pino({ name: 'softclient4es-license' }, pino.destination(2)));
   let child = children.get(logger);
   if (child === undefined) children.set(logger, (child = childOf(logger)));
+  else if (child.level !== logger.level) child.level = logger.level;
   return child;
 }
 

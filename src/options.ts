@@ -15,7 +15,6 @@ export const DEFAULT_JITTER = 0.05;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_GRACE_PERIOD_MS = 14 * 86_400_000;
-/** Longer than this is a typo, not a schedule (and would overflow the date arithmetic). */
 /** The `inspect` option: `true` for the relay on `ws://localhost:8080`, or where the relay is. */
 export type InspectOption = boolean | { readonly port?: number | undefined; readonly url?: string | undefined };
 
@@ -31,6 +30,7 @@ export function inspectUrlOf(option: InspectOption | undefined): string | undefi
   return option.url ?? `ws://localhost:${option.port ?? DEFAULT_INSPECT_PORT}`;
 }
 
+/** Longer than this is a typo, not a schedule (and would overflow the date arithmetic). */
 export const MAX_INTERVAL_MS = 365 * 86_400_000;
 
 /** Time as the agent sees it: the wall clock in production, a simulated one in tests. */

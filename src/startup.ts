@@ -175,16 +175,27 @@ function findStateDir(deps: StartupDeps): string | undefined {
   }
 }
 
+/**
+ * A promise awaited later, with other work awaited first: should it fail meanwhile, the failure
+ * waits for its await (and reaches start()'s caller) instead of being an unhandled rejection.
+ */
+function meanwhile<T>(promise: Promise<T>): Promise<T>;
+function meanwhile<T>(promise: Promise<T> | undefined): Promise<T> | undefined;
+function meanwhile<T>(promise: Promise<T> | undefined): Promise<T> | undefined {
+  promise?.catch(() => undefined);
+  return promise;
+}
+
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
   let mode = modeOf(config);
   // The start-up work overlaps where it can: verifying the configured license needs no disk, and
   // the cache, the instance id and the clean-up of dead processes' temp files are separate files.
-  const configuring = configuredLicense(deps);
+  const configuring = meanwhile(configuredLicense(deps));
   const { stateDir, writable } = await openStateDir(deps);
   const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
-  const reading = mode === 'community' ? undefined : reader?.read();
-  const cleaning = writable && stateDir !== undefined ? removeOrphanedTempFiles(stateDir) : undefined;
+  const reading = mode === 'community' ? undefined : meanwhile(reader?.read());
+  const cleaning = writable && stateDir !== undefined ? meanwhile(removeOrphanedTempFiles(stateDir)) : undefined;
   // A pinned id (containers) wins; otherwise the state dir's, or a fresh in-memory one.
   const instanceId = config.instanceId ?? (stateDir === undefined
     ? randomUUID()

@@ -101,6 +101,14 @@ describe('createAgentLogger', () => {
     expect(createAgentLogger(pino({ level: 'info' }, collect().stream))).not.toBe(createAgentLogger(pino({ level: 'info' }, collect().stream)));
   });
 
+  it("gives a reused child the server logger's level of now, as a new child would get", () => {
+    const server = pino({ level: 'info' }, collect().stream);
+    createAgentLogger(server);
+    server.level = 'warn';
+
+    expect(createAgentLogger(server).level).toBe('warn');
+  });
+
   it('redacts a jwt field through the shared child', async () => {
     const { stream, lines } = collect();
     const server = pino({ level: 'info' }, stream);
