@@ -72,6 +72,9 @@ export type AgentEvent =
   | { type: 'clock.wake' }
   | { type: 'license.adopted' };
 
+/** The notices of a license's approach to expiry: a month, a week, and under 48 hours before it. */
+export type ExpiryNoticeStage = 'month' | 'week' | 'expiringSoon';
+
 /** What the fetch actor gets: enough to pick the endpoint and the token. */
 export interface FetchInput {
   readonly mode: AgentMode;

@@ -13,7 +13,7 @@
  *   (grace over: the server runs as Community until a refresh succeeds).
  */
 import { assign, fromPromise, raise, setup } from 'xstate';
-import type { AgentContext, AgentEvent, FetchInput, FetchOutput, MachineInput } from './context.js';
+import type { AgentContext, AgentEvent, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from './context.js';
 import {
   expiresAtOf,
   forcedRefreshAt,
@@ -24,7 +24,7 @@ import {
 import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS, expiryThresholdAt } from './schedule.js';
 import { EARLY_GRACE_MS, MONTH_NOTICE_MS, WEEK_NOTICE_MS, validityLeafAt, type ValidityLeaf } from './validity.js';
 
-export type { AgentContext, AgentEvent, AgentInput, AgentMode, FetchInput, FetchOutput, MachineInput, MachineTime, RefreshOutcome } from './context.js';
+export type { AgentContext, AgentEvent, AgentInput, AgentMode, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput, MachineTime, RefreshOutcome } from './context.js';
 export { forcedRefreshAt, hasRefreshPath } from './refresh-policy.js';
 
 function notProvided(name: string): never {
@@ -112,7 +112,7 @@ export const licenseAgentMachine = setup({
     }),
     persistLicense: () => notProvided('persistLicense'),
     logRefreshFailure: () => notProvided('logRefreshFailure'),
-    logExpiryNotice: (_, _params: { stage: 'month' | 'week' | 'expiringSoon' }) => notProvided('logExpiryNotice'),
+    logExpiryNotice: (_, _params: { stage: ExpiryNoticeStage }) => notProvided('logExpiryNotice'),
     logGrace: () => notProvided('logGrace'),
     logDegraded: () => notProvided('logDegraded'),
   },

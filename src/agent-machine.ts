@@ -6,23 +6,24 @@
  * that agent sees.
  */
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AgentContext, FetchInput, FetchOutput, MachineInput } from '../machines/context.js';
+import type { AgentContext, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from '../machines/context.js';
 import { licenseAgentMachine } from '../machines/license-agent.machine.js';
 import type { AgentClock } from './options.js';
-
-type ExpiryStage = 'month' | 'week' | 'expiringSoon';
 
 /** What an action effect is given: the machine's context at the time it runs. */
 export interface EffectArgs {
   readonly context: AgentContext;
 }
 
+/** The fetch: a verified successor license, or `undefined` when the server said "no change". */
+export type FetchLicense = (input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>;
+
 /** One agent's implementations of the statechart's placeholders. */
 export interface AgentEffects {
-  readonly fetchLicense: (input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>;
+  readonly fetchLicense: FetchLicense;
   readonly persistLicense: (args: EffectArgs) => void;
   readonly logRefreshFailure: (args: EffectArgs) => void;
-  readonly logExpiryNotice: (args: EffectArgs, params: { stage: ExpiryStage }) => void;
+  readonly logExpiryNotice: (args: EffectArgs, params: { stage: ExpiryNoticeStage }) => void;
   readonly logGrace: (args: EffectArgs) => void;
   readonly logDegraded: (args: EffectArgs) => void;
 }
@@ -64,7 +65,7 @@ export interface AgentActorOptions {
 /** An actor of the shared machine that runs `effects`: created, not started. */
 export function createAgentActor(effects: AgentEffects, options: AgentActorOptions): AgentActor {
   agentMachine ??= provideEffects();
-  const actor = createActor(agentMachine, { ...options });
+  const actor = createActor(agentMachine, options);
   effectsBySystem.set(actor.system, effects);
   return actor;
 }

@@ -7,9 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { SnapshotFrom } from 'xstate';
-import type { AgentContext, AgentMode, FetchInput, FetchOutput } from '../machines/context.js';
+import type { AgentContext, AgentMode } from '../machines/context.js';
 import type { LicenseAgentMachine } from '../machines/license-agent.machine.js';
-import { createAgentActor, type AgentActor, type AgentEffects } from './agent-machine.js';
+import { createAgentActor, type AgentActor, type AgentEffects, type FetchLicense } from './agent-machine.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { createWallClock } from './clock.js';
 import { formatDuration } from './duration.js';
@@ -124,7 +124,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #inspector: AgentInspector | undefined;
   #unsubscribeUsage: (() => void) | undefined;
   #coordinator: RefreshCoordinator | undefined;
-  #fetch: Promise<(input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>> | undefined;
+  #fetch: Promise<FetchLicense> | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   #startedAt = 0;
   #license: EffectiveLicense = COMMUNITY_LICENSE;
@@ -401,7 +401,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
    * The fetch and the coordination with peer processes, loaded with the first refresh: a server that
    * starts on a valid cached license does not pay for them at start-up.
    */
-  #loadFetch(startup: StartupResult, verify: LicenseVerifier): Promise<(input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>> {
+  #loadFetch(startup: StartupResult, verify: LicenseVerifier): Promise<FetchLicense> {
     this.#fetch ??= Promise.all([import('./fetch-license.js'), import('./refresh-coordinator.js')]).then(
       ([{ createFetchLicense }, { RefreshCoordinator }]) => {
         const now = () => this.#clock.now();

@@ -3,7 +3,8 @@
  * answer, record what was sent. Loaded with the first refresh (see `agent.ts`): a server that starts
  * on a valid cached license has no use for it until its next refresh is due.
  */
-import type { FetchInput, FetchOutput } from '../machines/context.js';
+import type { FetchInput } from '../machines/context.js';
+import type { FetchLicense } from './agent-machine.js';
 import { LicenseError } from './errors.js';
 import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
 import type { ApiKeyClient } from './net/api-key-client.js';
@@ -75,8 +76,8 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
 }
 
 /** The `fetchLicense` effect: resolves to a verified successor license, or `undefined` for "no change". */
-export function createFetchLicense(deps: RefreshDeps) {
-  return async (input: FetchInput, signal: AbortSignal): Promise<FetchOutput> => {
+export function createFetchLicense(deps: RefreshDeps): FetchLicense {
+  return async (input, signal) => {
     const fetch = async () => {
       // Coordinating with peers takes a few file operations: a stop() meanwhile sends nothing.
       signal.throwIfAborted();

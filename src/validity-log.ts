@@ -5,13 +5,11 @@
  * grace, and what the server will lose.
  */
 import type { Logger } from 'pino';
-import type { AgentContext } from '../machines/context.js';
+import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
 import { daysExpired, graceDaysRemaining } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { formatDuration } from './duration.js';
 import type { LicenseClaims } from './license/claims.js';
-
-type Stage = 'month' | 'week' | 'expiringSoon';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -66,7 +64,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
   }
 
   return {
-    logExpiryNotice({ context }: { context: AgentContext }, params: { stage: Stage }): void {
+    logExpiryNotice({ context }: { context: AgentContext }, params: { stage: ExpiryNoticeStage }): void {
       // No notice to build (dates, durations, the loss summary) for a level the logger drops.
       if (!log.isLevelEnabled(NOTICE_LEVEL[params.stage])) return;
       const known = facts(context);
