@@ -30,6 +30,12 @@ export interface AgentInput {
    * failure (whatever a configured static JWT may serve meanwhile).
    */
   readonly awaitingFirstLicense: boolean;
+  /**
+   * Static-JWT mode with an API key configured too: should the configured license lapse past its
+   * grace period, the agent falls back to the API key from then on (SoftClient4ES's order: the JWT
+   * while it is usable, then the API key). Absent: no fallback.
+   */
+  readonly apiKeyFallback?: boolean | undefined;
 }
 
 /** What a refresh attempt reports back to whoever asked for it (`refreshNow()`). */
@@ -64,13 +70,15 @@ export interface AgentContext extends Omit<MachineInput, 'lastRefreshAt'> {
 /**
  * `refresh.now`: REFRESH LICENSE. `agent.stop`: the end. `clock.wake`: the wall clock jumped (the
  * process was suspended, or the clock was set): every timer is re-checked against it.
- * `license.adopted` is raised internally when a refresh brings a new license.
+ * `license.adopted` is raised internally when a refresh brings a new license; `license.lapsed` when
+ * the license in force has passed its grace period (the refresh region may then change its mode).
  */
 export type AgentEvent =
   | { type: 'refresh.now' }
   | { type: 'agent.stop' }
   | { type: 'clock.wake' }
-  | { type: 'license.adopted' };
+  | { type: 'license.adopted' }
+  | { type: 'license.lapsed' };
 
 /** The notices of a license's approach to expiry: a month, a week, and under 48 hours before it. */
 export type ExpiryNoticeStage = 'month' | 'week' | 'expiringSoon';

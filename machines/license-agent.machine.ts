@@ -5,6 +5,12 @@
  * persisting the license, the log lines) are placeholders that `src/agent-machine.ts` provides with
  * `machine.provide(...)`.
  *
+ * Which license is in force at start is resolved in SoftClient4ES's order (see `src/startup.ts`,
+ * which reads the candidates from disk): a configured JWT that verifies and is within grace, else
+ * the API key's fetch (a cache fetched with the same key less than an interval ago stands in for it),
+ * else the cache, else Community. The one step that happens later is here: a configured JWT that
+ * lapses past grace hands over to the API key (`license.lapsed`, guard `canFallBackToApiKey`).
+ *
  * Two parallel regions:
  * - `refresh` decides when to ask the license server for a fresh license and what to do with the
  *   answer;
@@ -16,13 +22,14 @@ import { assign, fromPromise, raise, setup } from 'xstate';
 import type { AgentContext, AgentEvent, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from './context.js';
 import {
   expiresAtOf,
+  firstRefreshAt,
   forcedRefreshAt,
   hasRefreshPath,
   nextRegularRefreshAt,
   scheduleAfterFailure,
 } from './refresh-policy.js';
 import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS, expiryThresholdAt } from './schedule.js';
-import { EARLY_GRACE_MS, MONTH_NOTICE_MS, WEEK_NOTICE_MS, validityLeafAt, type ValidityLeaf } from './validity.js';
+import { MONTH_NOTICE_MS, WEEK_NOTICE_MS, earlyGraceMs, validityLeafAt, type ValidityLeaf } from './validity.js';
 
 export type { AgentContext, AgentEvent, AgentInput, AgentMode, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput, MachineTime, RefreshOutcome } from './context.js';
 export { forcedRefreshAt, hasRefreshPath } from './refresh-policy.js';
@@ -63,8 +70,11 @@ export const licenseAgentMachine = setup({
     hasNoRefreshPath: ({ context }) => !context.networkAllowed || !hasRefreshPath(context),
     canRefresh: ({ context }) => context.networkAllowed && hasRefreshPath(context),
     needsFirstLicense: ({ context }) => context.awaitingFirstLicense,
-    isAutomaticRefreshOff: ({ context }) => !context.refreshEnabled && !context.awaitingFirstLicense,
+    // Refresh disabled is SoftClient4ES's driver mode: one fetch at start (when a license is needed),
+    // then no implicit request, whatever came of it. A manual refresh still goes out.
+    isAutomaticRefreshOff: ({ context }) => !context.refreshEnabled && (!context.awaitingFirstLicense || context.attempts > 0),
     isForcedRefreshDue: ({ context }) => context.time.now() >= forcedRefreshAt(context),
+    canFallBackToApiKey: ({ context }) => context.mode === 'static-jwt' && context.apiKeyFallback === true && context.networkAllowed,
     isValidity: ({ context }, params: { leaf: ValidityLeaf }) =>
       validityLeafAt(expiresAtOf(context), context.gracePeriodMs, context.time.now()) === params.leaf,
   },
@@ -75,7 +85,7 @@ export const licenseAgentMachine = setup({
     weekBeforeExpiry: ({ context }) => until(context, expiry(context) - WEEK_NOTICE_MS),
     expiryThreshold: ({ context }) => until(context, expiry(context) - EXPIRY_THRESHOLD_MS),
     expiry: ({ context }) => until(context, expiry(context)),
-    earlyGraceEnd: ({ context }) => until(context, expiry(context) + EARLY_GRACE_MS),
+    earlyGraceEnd: ({ context }) => until(context, expiry(context) + earlyGraceMs(context.gracePeriodMs)),
     graceEnd: ({ context }) => until(context, expiry(context) + context.gracePeriodMs),
     dailyReminder: DAY,
   },
@@ -85,6 +95,9 @@ export const licenseAgentMachine = setup({
       return { license: received ?? context.license };
     }),
     announceLicense: raise({ type: 'license.adopted' }),
+    announceLapse: raise({ type: 'license.lapsed' }),
+    /** From now on the API key is the license's source, as SoftClient4ES resolves it. */
+    switchToApiKey: assign({ mode: 'api-key' as const, awaitingFirstLicense: true, apiKeyFallback: false, failures: 0 }),
     recordSuccess: assign(({ context }, params: { forced: boolean }) => {
       const now = context.time.now();
       const attempt = context.attempts + 1;
@@ -121,12 +134,9 @@ export const licenseAgentMachine = setup({
   type: 'parallel',
   context: ({ input }) => {
     const now = input.time.now();
-    const { lastRefreshAt } = input;
     return {
       ...input,
-      // The schedule survives restarts: due one interval after the last success, or now. A last
-      // success "in the future" (the system clock stepped back) counts as now, not as a delay.
-      nextRefreshAt: lastRefreshAt === undefined ? now : nextRegularRefreshAt(input, Math.min(lastRefreshAt, now), now, input.time.random()),
+      nextRefreshAt: firstRefreshAt(input, now, input.time.random()),
       forcedNotBefore: now,
       failures: 0,
       attempts: 0,
@@ -136,7 +146,11 @@ export const licenseAgentMachine = setup({
   states: {
     refresh: {
       initial: 'idle',
-      on: { 'agent.stop': '.stopped' },
+      on: {
+        'agent.stop': '.stopped',
+        // The configured JWT passed its grace period and an API key is configured too: fetch with it.
+        'license.lapsed': { guard: 'canFallBackToApiKey', target: '.refreshing', actions: 'switchToApiKey' },
+      },
       states: {
         /** Decides where to go: at start-up and after every refresh attempt. */
         idle: {
@@ -280,7 +294,7 @@ export const licenseAgentMachine = setup({
         },
         /** Grace is over: the effective license is Community until a refresh brings a valid one. */
         degraded: {
-          entry: 'logDegraded',
+          entry: ['logDegraded', 'announceLapse'],
         },
         stopped: { type: 'final' },
       },

@@ -54,6 +54,23 @@ export function nextRegularRefreshAt(
   return Math.min(due, Math.max(lastWeekStarts, lastWeekCadence));
 }
 
+/**
+ * When the first regular refresh after start is due. With a refresh on record (the cache), one
+ * interval after it: the schedule survives restarts. With none, in static-JWT mode, one interval
+ * after the token was issued (`iat`), or after start when it carries no `iat`: a fresh token needs
+ * no request at start, and a container with no volume must not call the server at every restart.
+ * Otherwise now. A moment "in the future" (a clock set back) counts as now, not as a delay.
+ */
+export function firstRefreshAt(
+  input: Pick<AgentContext, 'license' | 'intervalMs' | 'jitter' | 'mode' | 'lastRefreshAt'>,
+  now: number,
+  random: number,
+): number {
+  const iat = input.license?.claims.iat;
+  const from = input.lastRefreshAt ?? (input.mode === 'static-jwt' ? (iat === undefined ? now : iat * 1000) : undefined);
+  return from === undefined ? now : nextRegularRefreshAt(input, Math.min(from, now), now, random);
+}
+
 /** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
 export function isRejection(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;

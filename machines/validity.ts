@@ -6,8 +6,6 @@
 import { DAY, EXPIRY_THRESHOLD_MS, HOUR } from './schedule.js';
 
 export const DEFAULT_GRACE_PERIOD_MS = 14 * DAY;
-/** Grace is "early" for its first week, "mid" after. */
-export const EARLY_GRACE_MS = 7 * DAY;
 /** Notice (info) this long before expiry. */
 export const MONTH_NOTICE_MS = 30 * DAY;
 /** Daily warnings from this long before expiry; the refresh cadence tightens too. */
@@ -22,6 +20,20 @@ export const LAST_WEEK_MAX_INTERVAL_MS = 6 * HOUR;
  */
 export type ValidityLeaf = 'longTerm' | 'withinMonth' | 'withinWeek' | 'expiringSoon' | 'early' | 'mid' | 'degraded';
 
+/** The grace period in whole days, rounded down, as SoftClient4ES counts it. */
+export function graceDays(gracePeriodMs: number): number {
+  return Math.max(0, Math.floor(gracePeriodMs / DAY));
+}
+
+/**
+ * How long grace stays "early" after expiry: the first half of the grace period in whole days,
+ * rounded down (7 of 14 days, 15 of 30, 7 of 15), as SoftClient4ES splits it. "Mid" grace is the
+ * rest; under two days of grace there is no early part.
+ */
+export function earlyGraceMs(gracePeriodMs: number): number {
+  return Math.floor(graceDays(gracePeriodMs) / 2) * DAY;
+}
+
 /** Which validity leaf a license expiring at `expiresAt` is in at `now`. No expiry: forever `longTerm`. */
 export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: number, now: number): ValidityLeaf {
   if (expiresAt === undefined) return 'longTerm';
@@ -32,17 +44,20 @@ export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: num
   if (left > 0) return 'expiringSoon';
   const expiredFor = -left;
   if (expiredFor >= gracePeriodMs) return 'degraded';
-  return expiredFor < EARLY_GRACE_MS ? 'early' : 'mid';
+  return expiredFor < earlyGraceMs(gracePeriodMs) ? 'early' : 'mid';
 }
 
-/** Whole days since expiry (0 on the day it expired). */
+/** Whole days since expiry, rounded down (0 on the day it expired). */
 export function daysExpired(expiresAt: number, now: number): number {
   return Math.max(0, Math.floor((now - expiresAt) / DAY));
 }
 
-/** Whole days of grace left, rounded up: 1 on the last day. */
+/**
+ * Whole days of grace left, as SoftClient4ES counts them: the grace period's whole days minus the
+ * whole days since expiry (1 on the last day of a 14-day grace), never below 0.
+ */
 export function graceDaysRemaining(expiresAt: number, gracePeriodMs: number, now: number): number {
-  return Math.max(0, Math.ceil((expiresAt + gracePeriodMs - now) / DAY));
+  return Math.max(0, graceDays(gracePeriodMs) - daysExpired(expiresAt, now));
 }
 
 /** Whole days until expiry, rounded down; negative once expired. */

@@ -23,7 +23,6 @@ import {
   type GraceStage,
   type ValidityStage,
 } from './license/effective.js';
-import { DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
 import { publishRefresh, publishState, subscribeUsage } from './channels.js';
 import type { AgentInspector } from './inspector.js';
@@ -85,6 +84,17 @@ function sameTerms(a: EffectiveLicense, b: EffectiveLicense): boolean {
     && a.degraded === b.degraded && a.grace === b.grace
     && a.features.length === b.features.length && a.features.every((f, i) => f === b.features[i])
     && QUOTA_NAMES.every((name) => a.quotas[name] === b.quotas[name]);
+}
+
+const TIER_RANK: Readonly<Record<Tier, number>> = { Community: 0, Pro: 1, Enterprise: 2 };
+
+/** The log line of a change of terms, in SoftClient4ES's words. */
+function tierChange(previous: EffectiveLicense, next: EffectiveLicense): string {
+  if (previous.degraded && !next.degraded && next.tier !== 'Community') return `license restored to ${next.tier}`;
+  const [was, now] = [TIER_RANK[previous.tier], TIER_RANK[next.tier]];
+  if (now > was) return `license upgraded from ${previous.tier} to ${next.tier}`;
+  if (now < was) return `license downgraded from ${previous.tier} to ${next.tier}`;
+  return `license terms changed: ${next.tier}`;
 }
 
 type Snapshot = SnapshotFrom<LicenseAgentMachine>;
@@ -150,7 +160,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#telemetryActor = createTelemetryActor();
     this.telemetry = countersOf(this.#telemetryActor);
     try {
-      this.#verify = createVerifier(this.#config.trustedKeys ?? DEFAULT_TRUSTED_KEYS);
+      this.#verify = createVerifier(this.#config.trustedKeys, this.#config.issuer);
     } catch (error) {
       throw new LicenseConfigError('trustedKeys', `is not a usable JWKS (${describeError(error)})`, { cause: error });
     }
@@ -228,7 +238,12 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
         this.notifyClockJump();
       });
     }
-    if (startup.input.awaitingFirstLicense && startup.input.networkAllowed) await this.#waitForAttempt(0);
+    if (startup.input.awaitingFirstLicense && startup.input.networkAllowed) {
+      const outcome = await this.#waitForAttempt(0);
+      if (outcome && !outcome.ok && this.#license.licenseId === null) {
+        this.#log.warn({ err: errorFields(outcome.error) }, 'could not fetch license - falling back to Community mode');
+      }
+    }
   }
 
   /** The effective license: a frozen object, replaced on change, never recomputed per call. */
@@ -498,13 +513,17 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       }
       return;
     }
-    if (previous.degraded && !next.degraded && next.tier !== 'Community') {
-      this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt }, `license restored: ${next.tier}`);
-    } else {
-      this.#log.info({ licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier }, `license in force: ${next.tier}`);
-    }
+    const coldStart = !this.#adoptedOnce;
+    this.#adoptedOnce = true;
+    this.#log.info(
+      { licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier },
+      coldStart ? `license in force: ${next.tier}` : tierChange(previous, next),
+    );
     this.#announce('licenseChanged', next, previous);
   }
+
+  /** False until the first license is adopted: a cold start is not an upgrade. */
+  #adoptedOnce = false;
 
   #publishOutcome(context: AgentContext): void {
     const outcome = context.lastOutcome;
@@ -575,7 +594,12 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   }
 
   #getApiKeyClient(): ApiKeyClient {
-    this.#apiKeyClient ??= new ApiKeyClient({ serverUrl: this.#config.serverUrl, http: this.#getHttp(), now: () => this.#clock.now() });
+    this.#apiKeyClient ??= new ApiKeyClient({
+      serverUrl: this.#config.serverUrl,
+      http: this.#getHttp(),
+      now: () => this.#clock.now(),
+      onMessage: (message) => this.#log.info({ serverMessage: message }, `license server: ${message}`),
+    });
     return this.#apiKeyClient;
   }
 }

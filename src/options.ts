@@ -8,6 +8,9 @@ import type { Logger } from 'pino';
 import { parseDuration } from './duration.js';
 import { LicenseConfigError } from './errors.js';
 import { endpointProblem } from './net/url-policy.js';
+import { DEFAULT_ISSUER, DEFAULT_TRUSTED_KEYS } from './license/keys.js';
+import { apiKeyProblem } from './net/api-key-format.js';
+import { readPublicKeyVariable } from './license/public-key-variable.js';
 
 export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
 export const DEFAULT_REFRESH_INTERVAL_MS = 24 * 3_600_000;
@@ -68,8 +71,13 @@ export interface LicenseAgentOptions {
   readonly telemetry?: TelemetryOptions | undefined;
   /** Where the instance id and the license cache live. Default `~/.softclient4es`. */
   readonly stateDir?: string | undefined;
-  /** The JWKS of keys allowed to sign licenses. Default: the keys shipped with the package. */
+  /**
+   * The JWKS of keys allowed to sign licenses. Default: the keys shipped with the package. A key in
+   * `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` is trusted as well.
+   */
   readonly trustedKeys?: JSONWebKeySet | undefined;
+  /** The `iss` every license must carry. Default `https://license.softclient4es.com`. */
+  readonly issuer?: string | undefined;
   /** A pino logger; the agent logs through a child of it. Default: pino on stderr. */
   readonly logger?: Logger | undefined;
   /** How long an expired license keeps its tier before the server degrades to Community. Default `'14d'`. */
@@ -119,7 +127,9 @@ export interface AgentConfig {
   readonly gracePeriodMs: number;
   readonly offline: boolean;
   readonly stateDir: string | undefined;
-  readonly trustedKeys: JSONWebKeySet | undefined;
+  /** The keys licenses are verified with: the `trustedKeys` option (or the shipped keys) and the environment's. */
+  readonly trustedKeys: JSONWebKeySet;
+  readonly issuer: string;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly ca: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
@@ -131,7 +141,7 @@ export interface AgentConfig {
 }
 
 const TOP_LEVEL_OPTIONS = new Set([
-  'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys',
+  'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys', 'issuer',
   'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca', 'proxy', 'instanceId', 'inspect',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
@@ -275,9 +285,14 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     throw new LicenseConfigError('trustedKeys', 'must be a JWKS object ({ keys: [...] })');
   }
 
+  const apiKey = stringOption(options.apiKey, 'apiKey');
+  const keyProblem = apiKey === undefined ? undefined : apiKeyProblem(apiKey);
+  if (keyProblem) throw new LicenseConfigError('apiKey', keyProblem);
+  const issuer = stringOption(options.issuer, 'issuer') ?? DEFAULT_ISSUER;
+
   return Object.freeze({
     version,
-    apiKey: stringOption(options.apiKey, 'apiKey'),
+    apiKey,
     licenseKey: stringOption(options.licenseKey, 'licenseKey'),
     serverUrl: serverUrl.replace(/\/+$/, ''),
     refresh: Object.freeze({
@@ -289,7 +304,8 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     gracePeriodMs: gracePeriodOption(options.gracePeriod),
     offline: booleanOption(options.offline, 'offline', false),
     stateDir: stringOption(options.stateDir, 'stateDir'),
-    trustedKeys,
+    trustedKeys: withEnvironmentKey(trustedKeys ?? DEFAULT_TRUSTED_KEYS, env),
+    issuer,
     connectTimeoutMs: durationOption(options.connectTimeout, 'connectTimeout', DEFAULT_CONNECT_TIMEOUT_MS),
     readTimeoutMs: durationOption(options.readTimeout, 'readTimeout', DEFAULT_READ_TIMEOUT_MS),
     ca: caOption(options.ca),
@@ -297,6 +313,15 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     instanceId: instanceIdOption(options.instanceId),
     inspectUrl: inspectOption(options.inspect),
   });
+}
+
+/**
+ * The trusted keys plus the one in `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY`, as SoftClient4ES's helm chart
+ * sets it for servers that verify a paid license with no round trip.
+ */
+function withEnvironmentKey(keys: JSONWebKeySet, env: Record<string, string | undefined>): JSONWebKeySet {
+  const added = readPublicKeyVariable(env);
+  return added.length === 0 ? keys : { keys: [...keys.keys, ...added] };
 }
 
 /** The environment variables {@link loadConfig} reads, and the option each one sets. */
@@ -363,7 +388,7 @@ function withoutUndefined<T extends object>(value: T): T {
 /**
  * Reads the agent's options from environment variables (see {@link ENVIRONMENT_VARIABLES}).
  * Returns only what is set, so it can sit under explicit options: `{ ...loadConfig(env), ...mine }`.
- * The trusted keys are deliberately not settable here: a license that anyone can sign is no license.
+ * `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` is read when the config is resolved: it adds to the trusted keys.
  *
  * @example
  * const agent = createLicenseAgent({ ...loadConfig(process.env), version: '1.2.3' });

@@ -43,10 +43,18 @@ export interface StartupResult {
   readonly clockBehindIssuedAt: number | undefined;
 }
 
-function modeOf(config: AgentConfig): AgentMode {
-  if (config.apiKey) return 'api-key';
-  if (config.licenseKey) return 'static-jwt';
-  return 'community';
+/**
+ * SoftClient4ES's resolution order: a configured JWT that verifies and is within grace wins (the API
+ * key is not called); otherwise the API key; otherwise the configured JWT past its grace period
+ * (degraded, but it may still refresh through its `refresh_url`); otherwise Community.
+ */
+function resolveMode(config: AgentConfig, configured: VerifiedLicense | undefined, deps: StartupDeps): AgentMode {
+  if (configured && withinGrace(configured, deps)) return 'static-jwt';
+  if (config.apiKey) {
+    if (configured) deps.log.warn('configured license key is past its grace period; using the API key instead');
+    return 'api-key';
+  }
+  return configured ? 'static-jwt' : 'community';
 }
 
 async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
@@ -80,34 +88,55 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
     return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
   } catch (error) {
     noteClockSuspect(error, jwt, deps);
-    deps.log.error({ err: errorFields(error) }, 'configured license key does not verify; running as Community');
+    const next = deps.config.apiKey ? 'using the API key instead' : 'running in Community mode';
+    deps.log.error({ err: errorFields(error) }, `license expired or invalid - ${next} (the configured license key does not verify)`);
     return undefined;
   }
 }
 
-/** A cache entry fetched with this API key, verified: API-key mode uses it at once. */
-async function cachedForApiKey(cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
-  if (!cached || cached.keyFingerprint !== fingerprint) return undefined;
-  const license = await verifyStored(cached.jwt, deps);
-  if (!license) deps.log.warn(deps.clockBehindIssuedAt === undefined ? 'cached license no longer verifies; fetching a new one' : 'cached license was issued after the time our clock shows; fetching a new one');
-  return license;
+/** Still in force: not expired, or expired less than the grace period ago. */
+function withinGrace(license: VerifiedLicense, deps: StartupDeps): boolean {
+  const exp = license.claims.exp;
+  return exp === undefined || deps.now < exp * 1000 + deps.config.gracePeriodMs;
 }
 
-function apiKeyInput(
-  cachedLicense: VerifiedLicense | undefined,
-  cached: CachedLicense | undefined,
-  fallback: VerifiedLicense | undefined,
-  now: number,
-) {
-  if (cachedLicense && cached) {
+/**
+ * The cached license, verified and within grace; one that does not verify or is past grace is of no
+ * use to anyone and is deleted, as SoftClient4ES deletes it. A cache fetched with another API key
+ * is left alone: it is that key's, and a fetch with ours replaces it.
+ */
+async function usableCache(cached: CachedLicense | undefined, fingerprint: string, cache: LicenseCache | undefined, deps: StartupDeps) {
+  if (!cached || (cached.keyFingerprint !== null && cached.keyFingerprint !== fingerprint)) return undefined;
+  const license = await verifyStored(cached.jwt, deps);
+  if (license && withinGrace(license, deps)) return license;
+  if (deps.clockBehindIssuedAt !== undefined) {
+    // Issued "after now": the clock is wrong, not the license. Keep it for when the clock is fixed.
+    deps.log.warn('cached license was issued after the time our clock shows; fetching a new one');
+    return undefined;
+  }
+  deps.log.warn(license ? 'cached license is past its grace period; deleting it' : 'cached license no longer verifies; deleting it');
+  await cache?.discard();
+  return undefined;
+}
+
+/**
+ * API-key mode: the fetch comes first, as in SoftClient4ES, with one deliberate difference: a cache
+ * fetched with this very key less than an interval ago stands in for the fetch (the schedule survives
+ * restarts, so a fleet restart is not a burst of requests). A cache of unknown provenance (written by
+ * SoftClient4ES, or by another key) serves only while the first fetch is awaited.
+ */
+function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
+  if (cachedLicense && cached && cached.keyFingerprint === fingerprint) {
     const exp = cachedLicense.claims.exp;
     // An expired cached license still serves through its grace period, but it is not a valid one:
     // fetch at once (even with refresh disabled) and back off quickly until a fetch succeeds.
-    const expired = exp !== undefined && exp * 1000 <= now;
-    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: expired };
+    const expired = exp !== undefined && exp * 1000 <= deps.now;
+    // Driver mode (refresh disabled) fetches once at start, unless the cache is under an interval old.
+    const { enabled, intervalMs } = deps.config.refresh;
+    const stale = !enabled && cached.fetchedAt + intervalMs <= deps.now;
+    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: expired || stale };
   }
-  // No license fetched with this key yet: a configured static JWT serves until the first fetch succeeds.
-  return { license: fallback, lastRefreshAt: undefined, awaitingFirstLicense: true };
+  return { license: cachedLicense, lastRefreshAt: undefined, awaitingFirstLicense: true };
 }
 
 /**
@@ -120,7 +149,7 @@ async function staticInput(configured: VerifiedLicense, cached: CachedLicense | 
   }
   const cachedLicense = await verifyStored(cached.jwt, deps);
   if (!cachedLicense) deps.log.warn('cached license no longer verifies; using the configured license');
-  if (!cachedLicense || cachedLicense.claims.sub !== configured.claims.sub || cachedLicense.claims.iat < configured.claims.iat) {
+  if (!cachedLicense || cachedLicense.claims.sub !== configured.claims.sub || (cachedLicense.claims.iat ?? 0) < (configured.claims.iat ?? 0)) {
     return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
   }
   return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
@@ -188,13 +217,13 @@ function meanwhile<T>(promise: Promise<T> | undefined): Promise<T> | undefined {
 
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
-  let mode = modeOf(config);
+  const mayCache = config.apiKey !== undefined || config.licenseKey !== undefined;
   // The start-up work overlaps where it can: verifying the configured license needs no disk, and
   // the cache, the instance id and the clean-up of dead processes' temp files are separate files.
   const configuring = meanwhile(configuredLicense(deps));
   const { stateDir, writable } = await openStateDir(deps);
   const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
-  const reading = mode === 'community' ? undefined : meanwhile(reader?.read());
+  const reading = mayCache ? meanwhile(reader?.read()) : undefined;
   const cleaning = writable && stateDir !== undefined ? meanwhile(removeOrphanedTempFiles(stateDir)) : undefined;
   // A pinned id (containers) wins; otherwise the state dir's, or a fresh in-memory one.
   const instanceId = config.instanceId ?? (stateDir === undefined
@@ -211,14 +240,18 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     cleaning,
   ]);
 
+  const mode = resolveMode(config, configured, deps);
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
-    chosen = apiKeyInput(await cachedForApiKey(cached, keyFingerprint as string, deps), cached, configured, deps.now);
+    const fingerprint = keyFingerprint as string;
+    const cachedLicense = await usableCache(cached, fingerprint, cache, deps);
+    if (cachedLicense) log.info({ licenseId: cachedLicense.claims.sub, tier: cachedLicense.claims.tier }, 'using cached license');
+    chosen = apiKeyInput(cachedLicense, cached, fingerprint, deps);
   } else if (mode === 'static-jwt' && configured) {
     chosen = await staticInput(configured, cached, deps);
   } else {
     // No license, or a configured one that does not verify: Community, with no refresh path to trust.
-    mode = 'community';
+    if (!config.licenseKey) log.info('no license configured - running in Community mode');
     chosen = { license: undefined, lastRefreshAt: undefined, awaitingFirstLicense: false };
   }
 
@@ -237,6 +270,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
       intervalMs: config.refresh.intervalMs,
       jitter: config.refresh.jitter,
       ...chosen,
+      apiKeyFallback: mode === 'static-jwt' && config.apiKey !== undefined,
     },
   };
 }

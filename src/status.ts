@@ -52,27 +52,38 @@ export interface AgentStatus {
   readonly clockWarning: string | null;
 }
 
-/** One row of `SHOW LICENSE`. */
+/**
+ * One row of `SHOW LICENSE`, column for column as SoftClient4ES returns it: the quotas as text, the
+ * expiry as an instant at seconds precision. `license()` and `quota()` keep the typed numbers.
+ */
 export interface ShowLicenseRow {
+  /** `Pro`, `Pro (trial)`, `Community (degraded)`, ... */
   readonly license_type: string;
   readonly trial: boolean;
   readonly platform: string;
-  readonly max_materialized_views: number | 'unlimited';
-  readonly max_clusters: number | 'unlimited';
-  readonly max_result_rows: number | 'unlimited';
-  readonly max_joins: number | 'unlimited';
+  /** The quota as a decimal string (`"50"`), or `"unlimited"`; likewise the other `max_*` columns. */
+  readonly max_materialized_views: string;
+  readonly max_clusters: string;
+  readonly max_result_rows: string;
+  readonly max_joins: string;
+  /** `2027-12-31T23:59:59Z`, or `never` when no expiry is in force (Community, degraded included). */
   readonly expires_at: string;
+  /** Whole days until expiry, truncated toward zero (so `-3` three days into grace); `-1` with no expiry. */
   readonly days_remaining: number;
+  /** `Active`, `Expired (3 days ago, in grace period)` or `Expired (10 days ago, 4 days until Community fallback)`. */
   readonly status: string;
 }
 
-/** One row of `REFRESH LICENSE`. */
+/** One row of `REFRESH LICENSE`, as SoftClient4ES returns it. */
 export interface RefreshLicenseRow {
   readonly previous_tier: Tier;
+  /** The tier after the refresh; the previous one when the refresh failed. */
   readonly new_tier: Tier;
   readonly trial: boolean;
+  /** As in `SHOW LICENSE`: seconds precision, or `never`. */
   readonly expires_at: string;
   readonly status: 'Refreshed' | 'Failed';
+  /** Empty when refreshed; the reason when not. */
   readonly message: string;
 }
 
@@ -103,7 +114,7 @@ function expiresAtMs(context: AgentContext | undefined): number | undefined {
 function endpointOf(view: AgentView): string | null {
   const { context, config } = view;
   if (!context || !hasRefreshPath(context)) return null;
-  if (context.mode === 'api-key') return `${config.serverUrl}/v1/license/token`;
+  if (context.mode === 'api-key') return `${config.serverUrl}/api/v1/licenses/token`;
   return context.license?.claims.refresh_url ?? null;
 }
 
@@ -161,21 +172,35 @@ export function buildStatus(view: AgentView): AgentStatus {
   };
 }
 
-const quota = (value: number | null) => (value === null ? 'unlimited' : value);
+const quota = (value: number | null): string => (value === null ? 'unlimited' : String(value));
 
-function statusText(status: AgentStatus): string {
-  if (status.validity === 'grace') {
-    return `Grace period: expired ${status.daysExpired} day(s) ago, ${status.graceDaysRemaining} day(s) left`;
-  }
-  if (status.degradedFrom) {
-    return `Degraded: ${status.degradedFrom.tier} license ${status.degradedFrom.licenseId} expired at ${status.expiresAt}`;
-  }
-  return 'Active';
+/** An instant as SoftClient4ES prints one: ISO 8601 at seconds precision, `never` for none. */
+function rowInstant(iso: string | null): string {
+  if (iso === null) return 'never';
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z') : 'never';
+}
+
+/** The expiry the row shows: a degraded server runs on Community terms, which never expire. */
+function rowExpiry(license: EffectiveLicense): string {
+  return license.degraded ? 'never' : rowInstant(license.expiresAt);
+}
+
+function rowDaysRemaining(license: EffectiveLicense, status: AgentStatus): number {
+  if (license.degraded || status.daysRemaining === null) return -1;
+  // Truncated toward zero, as SoftClient4ES counts: in grace, minus the whole days since expiry.
+  return status.daysExpired === undefined ? status.daysRemaining : 0 - status.daysExpired;
+}
+
+function rowStatus(status: AgentStatus): string {
+  if (status.validity !== 'grace' || status.daysExpired === undefined) return 'Active';
+  if (status.grace === 'early') return `Expired (${status.daysExpired} days ago, in grace period)`;
+  return `Expired (${status.daysExpired} days ago, ${status.graceDaysRemaining ?? 0} days until Community fallback)`;
 }
 
 /** The `SHOW LICENSE` row of the license in force. */
 export function showLicenseRow(license: EffectiveLicense, status: AgentStatus): ShowLicenseRow {
-  const suffix = license.degraded ? ' (degraded)' : license.trial ? ' (trial)' : '';
+  const suffix = `${license.trial ? ' (trial)' : ''}${license.degraded ? ' (degraded)' : ''}`;
   return {
     license_type: `${license.tier}${suffix}`,
     trial: license.trial,
@@ -184,13 +209,16 @@ export function showLicenseRow(license: EffectiveLicense, status: AgentStatus): 
     max_clusters: quota(license.quotas.max_clusters),
     max_result_rows: quota(license.quotas.max_query_results),
     max_joins: quota(license.quotas.max_joins),
-    expires_at: license.expiresAt ?? 'never',
-    days_remaining: status.daysRemaining === null ? -1 : Math.max(0, status.daysRemaining),
-    status: statusText(status),
+    expires_at: rowExpiry(license),
+    days_remaining: rowDaysRemaining(license, status),
+    status: rowStatus(status),
   };
 }
 
-/** The `REFRESH LICENSE` row after a refresh (or its refusal). */
+/**
+ * The `REFRESH LICENSE` row after a refresh (or its refusal). As in SoftClient4ES, a failed refresh
+ * reports the previous tier as the new one, and a successful one has an empty message.
+ */
 export function refreshLicenseRow(
   previousTier: Tier,
   license: EffectiveLicense,
@@ -198,11 +226,11 @@ export function refreshLicenseRow(
 ): RefreshLicenseRow {
   return {
     previous_tier: previousTier,
-    new_tier: license.tier,
+    new_tier: outcome.ok ? license.tier : previousTier,
     trial: license.trial,
-    expires_at: license.expiresAt ?? 'never',
+    expires_at: rowExpiry(license),
     status: outcome.ok ? 'Refreshed' : 'Failed',
-    message: outcome.message,
+    message: outcome.ok ? '' : outcome.message,
   };
 }
 
@@ -220,7 +248,7 @@ export function networkNotice(config: AgentConfig, context: AgentContext): strin
     : `telemetry off (${config.telemetryDisabledBy ?? 'disabled'})`;
   if (!config.refresh.enabled) {
     return context.awaitingFirstLicense
-      ? `will contact ${host} until a license is obtained, then no more (refresh disabled); ${telemetry}`
+      ? `will contact ${host} once now, then only when a refresh is asked for (refresh disabled: driver mode); ${telemetry}`
       : `offline: refresh disabled, no outbound connections unless a refresh is asked for; ${telemetry}`;
   }
   return `will contact ${host} about every ${formatInterval(config.refresh.intervalMs)}; ${telemetry}`;

@@ -2,11 +2,12 @@
  * The log lines of the license's life, escalating as expiry nears so that a failing refresh is never
  * silent: `info` a month before expiry, `warn` every day of the last week, `error` under 48 hours,
  * `warn` every day of grace, `error` on degradation. Each names the expiry instant, the end of
- * grace, and what the server will lose.
+ * grace, and what the server will lose; the grace lines say it in SoftClient4ES's own words, so an
+ * operator who knows its log finds the same line, with the facts in the structured fields.
  */
 import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
-import { daysExpired, graceDaysRemaining } from '../machines/validity.js';
+import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { formatDuration } from './duration.js';
 import type { LicenseClaims } from './license/claims.js';
@@ -32,6 +33,15 @@ const NOTICE_LEVEL = { month: 'info', week: 'warn', expiringSoon: 'error' } as c
 /** Notices repeated daily while their stage lasts; the others are said once per license. */
 const DAILY: ReadonlySet<string> = new Set(['week', 'grace']);
 const DAY_MS = 86_400_000;
+const RENEWAL_PORTAL = 'https://portal.softclient4es.com';
+
+/** SoftClient4ES's grace line: early grace points at the portal, mid grace counts down to Community. */
+export function graceMessage(stage: 'early' | 'mid', daysExpired: number, graceDaysRemaining: number): string {
+  const expired = `License expired ${daysExpired} days ago.`;
+  return stage === 'early'
+    ? `${expired} Renew at ${RENEWAL_PORTAL}`
+    : `${expired} Service will degrade to Community in ${graceDaysRemaining} days.`;
+}
 
 export function createValidityLogs(log: Logger, now: () => number) {
   /**
@@ -81,9 +91,10 @@ export function createValidityLogs(log: Logger, now: () => number) {
       const at = now();
       const expired = daysExpired(known.expiresAt, at);
       const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
+      const stage = at - known.expiresAt < earlyGraceMs(context.gracePeriodMs) ? 'early' : 'mid';
       log.warn(
-        { ...known.fields, daysExpired: expired, graceDaysRemaining: remaining },
-        `license ${known.claims.sub} expired at ${iso(known.expiresAt)}; grace period: ${remaining} day(s) left, until ${iso(known.graceEndsAt)}; then ${lossSummary(known.claims)}; ${recovery(context)}`,
+        { ...known.fields, grace: stage, daysExpired: expired, graceDaysRemaining: remaining },
+        graceMessage(stage, expired, remaining),
       );
     },
 

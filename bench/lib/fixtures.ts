@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 
 export const VERSION = '1.2.3';
-export const API_KEY = 'bench-api-key';
+export const API_KEY = 'sk-bench-api-key';
 export const DAY = 86_400_000;
 /** The simulated start of the simulated-time suites: a fixed instant, so runs are reproducible. */
 export const T0 = Date.UTC(2030, 0, 1);
@@ -41,17 +41,19 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Writes `<dir>/license-cache.json` as the agent writes it. */
+/**
+ * Writes the license cache as the agent writes it: with an API key, the JWT alone to
+ * `<dir>/license-cache.jwt` and its record to `<dir>/license-state.json`; without one (a static-JWT
+ * refresh), the record with the JWT in `license-state.json` only.
+ */
 export async function writeLicenseCache(
   dir: string,
   entry: { jwt: string; licenseId: string; fetchedAt: number; apiKey?: string },
 ): Promise<void> {
-  const file = {
-    format: 1,
-    license_id: entry.licenseId,
-    jwt: entry.jwt,
-    fetched_at: new Date(entry.fetchedAt).toISOString(),
-    key_fingerprint: entry.apiKey === undefined ? null : sha256Hex(entry.apiKey),
-  };
-  await writeFile(path.join(dir, 'license-cache.json'), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  const fetchedAt = new Date(entry.fetchedAt).toISOString();
+  const state = entry.apiKey === undefined
+    ? { format: 1, static_jwt: { license_id: entry.licenseId, jwt: entry.jwt, fetched_at: fetchedAt } }
+    : { format: 1, api_key: { jwt_sha256: sha256Hex(entry.jwt), license_id: entry.licenseId, fetched_at: fetchedAt, key_fingerprint: sha256Hex(entry.apiKey) } };
+  if (entry.apiKey !== undefined) await writeFile(path.join(dir, 'license-cache.jwt'), entry.jwt, { mode: 0o600 });
+  await writeFile(path.join(dir, 'license-state.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }

@@ -103,7 +103,7 @@ function licenseAt(now: number, jwt: string): VerifiedLicense {
     claims: {
       sub: 'lic-fleet',
       tier: 'Pro' as const,
-      features: ['joins'],
+      features: ['federation'],
       quotas: { max_materialized_views: null, max_query_results: null, max_clusters: null, max_joins: null },
       trial: false,
       iat,
@@ -234,7 +234,7 @@ function waveCell(wave: Wave | undefined): string {
 runSuite(async () => {
   const keys = await generateIssuerKeys();
   // A real token's size; its claims do not matter to the virtual transport, its length does to memory.
-  const jwt = await mintLicense(keys, { sub: 'lic-fleet', tier: 'Pro', features: ['joins'] }, { now: T0 - 3_600_000 });
+  const jwt = await mintLicense(keys, { sub: 'lic-fleet', tier: 'Pro', features: ['federation'] }, { now: T0 - 3_600_000 });
 
   progress(`real agents: ${REAL_AGENTS} createLicenseAgent() started from a cached license`);
   const realPerAgent = await realAgentHeap(jwt, keys.jwks);

@@ -82,7 +82,7 @@ function find(timings: readonly Timing[], name: string): Timing {
 
 runSuite(async () => {
   const keys = await generateIssuerKeys();
-  const jwt = await mintLicense(keys, { sub: 'lic-reads', tier: 'Pro', features: ['x', 'joins'], quotas: { max_joins: QUOTA } }, { now: Date.now() });
+  const jwt = await mintLicense(keys, { sub: 'lic-reads', tier: 'Pro', features: ['x', 'federation'], quotas: { max_joins: QUOTA } }, { now: Date.now() });
   const state = await tempDir('reads');
   const agent = createLicenseAgent({ version: VERSION, licenseKey: jwt, stateDir: state.dir, trustedKeys: keys.jwks, logger: silentLogger(), env: {} });
   await agent.start();

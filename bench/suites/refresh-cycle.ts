@@ -1,9 +1,10 @@
 /**
  * Benchmark 4, one refresh cycle against the reference server on 127.0.0.1: `agent.refreshNow()`
  * (API-key mode, a real state dir on disk) from the call until the new license is on disk (the
- * cache replaced and every file operation of the cycle finished: cache write with fsync, ledger
- * append), against a hand-written baseline doing the same work directly: `fetch` + `jose.jwtVerify`
- * + temp file, `fsync`, `rename`, directory `fsync`, and an assignment for the state update.
+ * cache replaced and every file operation of the cycle finished: the writes of `license-cache.jwt`
+ * and `license-state.json` with fsync, ledger append), against a hand-written baseline doing the
+ * same work directly: `fetch` + `jose.jwtVerify` + for each of the two files a temp file, `fsync`,
+ * `rename`, directory `fsync`, and an assignment for the state update.
  * Rounds of the two alternate, so that drift on a shared machine hits both alike.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,7 +23,10 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 1_000);
 const WARMUP_CYCLES = 50;
 const ROUND_CYCLES = 50;
 const TARGET_RATIO = 1.5;
-const CACHE_FILE = 'license-cache.json';
+/** The JWT alone, as SoftClient4ES reads it. */
+const CACHE_FILE = 'license-cache.jwt';
+/** The agent's record of that JWT: written after it, so its replacement ends a cycle's writes. */
+const STATE_FILE = 'license-state.json';
 
 /** The cache file's identity: a new file (new inode, new mtime) replaces it on every write. */
 function fileStamp(file: string): string {
@@ -54,7 +58,19 @@ async function syncDirectory(dir: string): Promise<void> {
 /** The baseline: what a developer would write by hand for one refresh. */
 function createBaseline(options: { url: string; dir: string; jwks: Parameters<typeof createLocalJWKSet>[0] }) {
   const keySet = createLocalJWKSet(options.jwks);
-  const file = path.join(options.dir, CACHE_FILE);
+  const file = path.join(options.dir, STATE_FILE);
+  const writeAtomic = async (name: string, data: string) => {
+    const temp = path.join(options.dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path.join(options.dir, name));
+    await syncDirectory(options.dir);
+  };
   const instanceId = '9f1c2a0b-7d3e-4c1e-9a53-2f5f2a9d7c10';
   const startedAt = Date.now();
   let license: { jwt: string; claims: JWTPayload } | undefined;
@@ -68,7 +84,7 @@ function createBaseline(options: { url: string; dir: string; jwks: Parameters<ty
       queries += 1;
       const response = await fetch(options.url, {
         method: 'POST',
-        headers: { authorization: `ApiKey ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json' },
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({
           instance_id: instanceId,
           version: VERSION,
@@ -79,24 +95,16 @@ function createBaseline(options: { url: string; dir: string; jwks: Parameters<ty
       if (response.status !== 200) throw new Error(`baseline: HTTP ${response.status}`);
       const { jwt } = (await response.json()) as { jwt: string };
       const { payload } = await jwtVerify(jwt, keySet, { algorithms: ['EdDSA'], currentDate: new Date() });
-      const data = `${JSON.stringify({ format: 1, license_id: payload.sub, jwt, fetched_at: new Date().toISOString(), key_fingerprint: sha256Hex(API_KEY) }, null, 2)}\n`;
-      const temp = path.join(options.dir, `.${CACHE_FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(data, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, file);
-      await syncDirectory(options.dir);
+      const record = { jwt_sha256: sha256Hex(jwt), license_id: payload.sub, fetched_at: new Date().toISOString(), key_fingerprint: sha256Hex(API_KEY) };
+      await writeAtomic(CACHE_FILE, jwt);
+      await writeAtomic(STATE_FILE, `${JSON.stringify({ format: 1, api_key: record }, null, 2)}\n`);
       license = { jwt, claims: payload };
     },
   };
 }
 
 runSuite(async () => {
-  const server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub: 'lic-cycle', tier: 'Pro', features: ['joins'] } } });
+  const server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub: 'lic-cycle', tier: 'Pro', features: ['federation'] } } });
   const oursDir = await tempDir('cycle-ours');
   const baseDir = await tempDir('cycle-baseline');
   const agent = createLicenseAgent({
@@ -110,9 +118,9 @@ runSuite(async () => {
   });
   await agent.start();
   if (agent.license().tier !== 'Pro') throw new Error('the agent did not get its first license');
-  const cacheFile = path.join(oursDir.dir, CACHE_FILE);
+  const cacheFile = path.join(oursDir.dir, STATE_FILE);
   await settledOnDisk(cacheFile, 'missing');
-  const baseline = createBaseline({ url: `${server.url}/v1/license/token`, dir: baseDir.dir, jwks: server.keys.jwks });
+  const baseline = createBaseline({ url: `${server.url}/api/v1/licenses/token`, dir: baseDir.dir, jwks: server.keys.jwks });
 
   async function oursCycle(): Promise<number> {
     const before = fileStamp(cacheFile);

@@ -75,7 +75,7 @@ async function packagesLoaded(env: NodeJS.ProcessEnv, traceFile: string): Promis
 runSuite(async () => {
   const keys = await generateIssuerKeys();
   const now = Date.now();
-  const template = { sub: 'lic-startup', tier: 'Pro' as const, features: ['joins'] };
+  const template = { sub: 'lic-startup', tier: 'Pro' as const, features: ['federation'] };
   const configured = await mintLicense(keys, template, { now: now - 3_600_000 });
   // An earlier refresh left a newer token for the same license in the cache: start-up reads it,
   // verifies both, and uses the newer one.

@@ -54,7 +54,7 @@ const TMPFS = '/dev/shm';
 
 runSuite(async () => {
   const clock = new SteppingClock(T0);
-  const server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub: 'lic-decade', tier: 'Pro', features: ['joins'] } }, now: () => clock.now() });
+  const server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub: 'lic-decade', tier: 'Pro', features: ['federation'] } }, now: () => clock.now() });
   const state = await tempDir('ten-years', existsSync(TMPFS) ? TMPFS : undefined);
   const agent = createLicenseAgent({
     version: VERSION,

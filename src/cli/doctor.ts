@@ -334,7 +334,7 @@ function distinguishedName(name: tls.Certificate | undefined): string {
  *
  * @example
  * ```ts
- * await checkClockOffset('https://license.example.com/v1/license/token', Date.now, { timeoutMs: 5000 });
+ * await checkClockOffset('https://license.example.com/api/v1/licenses/token', Date.now, { timeoutMs: 5000 });
  * // { name: 'clock', ok: true, detail: 'clock offset -1 s against https://license.example.com (tolerance ±300 s)' }
  * ```
  */

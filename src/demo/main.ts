@@ -48,9 +48,9 @@ function printRequest(request: RecordedRequest): void {
 
 async function main(): Promise<void> {
   const args = readArgs();
-  const apiKey = 'demo-api-key';
+  const apiKey = 'sk-demo-api-key';
   const server = await startLicenseServer({
-    apiKeys: { [apiKey]: { sub: 'demo-license', tier: 'Pro', features: ['joins', 'materialized_views'], quotas: { max_clusters: 3 } } },
+    apiKeys: { [apiKey]: { sub: 'demo-license', tier: 'Pro', features: ['materialized_views', 'jdbc_driver', 'flight_sql'], quotas: { max_clusters: 3 } } },
     onRequest: printRequest,
   });
   const stateDir = await mkdtemp(join(tmpdir(), 'softclient4es-demo-'));

@@ -1,16 +1,17 @@
 /**
- * The wire contract of the reference issuer: what `POST /v1/license/token` and
- * `POST /v1/license/refresh` answer to a recorded request. Pure decisions over the issuer's state,
+ * The wire contract of the reference issuer: what `POST /api/v1/licenses/token` (SoftClient4ES's
+ * token endpoint, `Authorization: Bearer sk-...`) and `POST /api/v1/licenses/refresh` (the
+ * `refresh_url` of the static licenses it mints) answer to a recorded request. Pure decisions over the issuer's state,
  * so the HTTP layer only routes and writes.
  */
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import type { Quotas, Tier } from '../license/claims.js';
+import { readTier, type Quotas } from '../license/claims.js';
 import { authorizationCredentials, jsonObject, type RecordedRequest, type Reply } from './exchange.js';
 import type { IssuerKeys } from './keys.js';
 import { mintLicense, type LicenseTemplate } from './mint.js';
 
-export const TOKEN_PATH = '/v1/license/token';
-export const REFRESH_PATH = '/v1/license/refresh';
+export const TOKEN_PATH = '/api/v1/licenses/token';
+export const REFRESH_PATH = '/api/v1/licenses/refresh';
 
 /** How the refresh endpoint answers a valid request: a new JWT, or 204 "keep what you have". */
 export type RefreshAnswer = 'reissue' | 'unchanged';
@@ -24,13 +25,14 @@ export interface IssuerState {
   readonly now: () => number;
 }
 
+/** Errors as SoftClient4ES's endpoint words them: `{ "message": "..." }`. */
 function error(status: number, message: string): Reply {
-  return { status, body: { error: message } };
+  return { status, body: { message } };
 }
 
-/** `POST /v1/license/token`: an API key buys the license its template describes. */
+/** `POST /api/v1/licenses/token`: an API key buys the license its template describes. */
 export async function answerToken(state: IssuerState, request: RecordedRequest): Promise<Reply> {
-  const apiKey = authorizationCredentials(request.headers, 'ApiKey');
+  const apiKey = authorizationCredentials(request.headers, 'Bearer');
   const template = apiKey === undefined ? undefined : state.apiKeys.get(apiKey);
   if (!template) return error(401, 'unknown API key');
   // The fields are not checked: a reference server accepts what a future agent may add.
@@ -67,14 +69,21 @@ export function templateFromClaims(payload: JWTPayload): LicenseTemplate {
   const { sub, tier, features, quotas, trial, platform, refresh_url, iat: _iat, exp: _exp, ...extra } = payload;
   return {
     sub: String(sub),
-    tier: tier as Tier,
+    tier: readTier(tier),
     ...(Array.isArray(features) ? { features: features as string[] } : {}),
-    ...(jsonObject(quotas) ? { quotas: quotas as Partial<Quotas> } : {}),
+    ...(jsonObject(quotas) ? { quotas: templateQuotas(quotas as Record<string, number | null>) } : {}),
     ...(typeof trial === 'boolean' ? { trial } : {}),
     ...(typeof platform === 'string' ? { platform } : {}),
     ...(typeof refresh_url === 'string' ? { refresh_url } : {}),
     extra,
   };
+}
+
+/** A JWT's quotas as a template's: `max_result_rows` is the API's `max_query_results`. */
+function templateQuotas(claims: Record<string, number | null>): Partial<Quotas> {
+  const { max_result_rows, max_query_results, ...rest } = claims;
+  const rows = max_result_rows ?? max_query_results;
+  return { ...rest, ...(rows === undefined ? {} : { max_query_results: rows }) } as Partial<Quotas>;
 }
 
 function reissueTemplate(state: IssuerState, presented: JWTPayload, sub: string): LicenseTemplate {
@@ -85,7 +94,7 @@ function reissueTemplate(state: IssuerState, presented: JWTPayload, sub: string)
   return { ...configured, sub, ...(refreshUrl === undefined ? {} : { refresh_url: refreshUrl }) };
 }
 
-/** `POST /v1/license/refresh`: a license presents itself and receives its successor. */
+/** `POST /api/v1/licenses/refresh`: a license presents itself and receives its successor. */
 export async function answerRefresh(state: IssuerState, request: RecordedRequest): Promise<Reply> {
   const jwt = authorizationCredentials(request.headers, 'Bearer');
   if (jwt === undefined) return error(401, 'missing bearer token');

@@ -1,9 +1,13 @@
 /**
- * Minting license JWTs from templates: the claims an agent reads (see `license/claims.ts`),
- * signed with the issuer's key. Times are controlled by the caller so simulated time can drive them.
+ * Minting license JWTs from templates, in SoftClient4ES's own format: `iss`, `sub` (the
+ * organisation), `jti` (the license number), `org_name`, a lower-case `tier`, and `quotas` keyed as
+ * SoftClient4ES keys them (`max_result_rows`). Unlike SoftClient4ES's test helper we also write
+ * `iat`, as its later tokens may: the agent's rollback check uses it when present. Signed with the
+ * issuer's key; times are controlled by the caller so simulated time can drive them.
  */
 import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
 import type { Quotas, Tier } from '../license/claims.js';
+import { DEFAULT_ISSUER } from '../license/keys.js';
 import type { IssuerKeys } from './keys.js';
 
 /** Default lifetime of a minted license: 30 days. */
@@ -11,9 +15,15 @@ export const DEFAULT_VALIDITY_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** What a license should say; everything but `sub` and `tier` has a default. */
 export interface LicenseTemplate {
-  /** The license id. */
+  /** The license id: the organisation (`org-acme-123`). */
   readonly sub: string;
   readonly tier: Tier;
+  /** The license number; default `lic-<sub>`. */
+  readonly jti?: string;
+  /** The organisation's display name; default the `sub`. */
+  readonly org_name?: string;
+  /** Default `https://license.softclient4es.com`. */
+  readonly iss?: string;
   /** Default `[]`. */
   readonly features?: readonly string[];
   /** Missing quota names are unlimited (`null`), as a paid license usually is. */
@@ -44,16 +54,25 @@ const UNLIMITED_QUOTAS: Quotas = Object.freeze({
   max_joins: null,
 });
 
+/** The quotas as the JWT carries them: the result-rows quota is `max_result_rows` there. */
+function quotaClaims(quotas: Quotas): Record<string, number | null> {
+  const { max_query_results, ...rest } = quotas;
+  return { ...rest, max_result_rows: max_query_results };
+}
+
 /** The claims a template stands for at `now` (ms), before signing. */
 export function templateClaims(template: LicenseTemplate, now: number): JWTPayload {
   const iat = template.iat ?? Math.floor(now / 1000);
   const validFor = template.validFor === undefined ? DEFAULT_VALIDITY_MS : template.validFor;
   const exp = template.exp ?? (validFor === null ? undefined : iat + Math.floor(validFor / 1000));
   return {
+    iss: template.iss ?? DEFAULT_ISSUER,
     sub: template.sub,
-    tier: template.tier,
+    jti: template.jti ?? `lic-${template.sub}`,
+    org_name: template.org_name ?? template.sub,
+    tier: template.tier.toLowerCase(),
     features: [...(template.features ?? [])],
-    quotas: { ...UNLIMITED_QUOTAS, ...template.quotas },
+    quotas: quotaClaims({ ...UNLIMITED_QUOTAS, ...template.quotas }),
     trial: template.trial ?? false,
     iat,
     // Optional claims are left out rather than set to undefined: absence is what "no exp" means.

@@ -19,7 +19,7 @@ export interface LicenseServerOptions {
   readonly port?: number;
   /** The signing keys; generated when absent. */
   readonly keys?: IssuerKeys;
-  /** API key → the license it buys at `POST /v1/license/token`. */
+  /** API key → the license it buys at `POST /api/v1/licenses/token`. */
   readonly apiKeys?: Readonly<Record<string, LicenseTemplate>>;
   /**
    * License id (`sub`) → the template a refresh re-issues. A license with no template is re-issued

@@ -1,13 +1,38 @@
 /**
- * The license claims: their types, their parsing from a verified JWT payload, and the Community
+ * The license claims: their types, their reading from a verified JWT payload, and the Community
  * license a server runs on when it has no valid paid one.
+ *
+ * Claims are read as SoftClient4ES reads them, so that a license it issues works here unchanged:
+ * `tier`, `features` and `platform` are case-insensitive, an unknown tier is Community, an unknown
+ * feature is ignored (a retired one must not cost a customer the license), `iat` is optional, and
+ * the result-rows quota is `max_result_rows` (or `max_query_results`, as our own issuer wrote it).
+ * Only what could make the server do the wrong thing is refused: a missing `sub`, a quota that is
+ * not a count, a date that is not a number.
  */
 import { LicenseVerificationError } from '../errors.js';
 
 export type Tier = 'Community' | 'Pro' | 'Enterprise';
 export const TIERS: readonly Tier[] = ['Community', 'Pro', 'Enterprise'];
 
-/** Quota values: a number, or `null` for unlimited. */
+/** The features SoftClient4ES knows; any other string in a license is ignored. */
+export const KNOWN_FEATURES = Object.freeze([
+  'materialized_views',
+  'jdbc_driver',
+  'adbc_driver',
+  'flight_sql',
+  'federation',
+  'repl',
+] as const);
+export type Feature = (typeof KNOWN_FEATURES)[number];
+
+/** The deployment a license is for; a license without the claim is for production. */
+export const PLATFORMS = Object.freeze(['PRODUCTION', 'STAGING', 'INTEGRATION', 'DEVELOPMENT'] as const);
+export const DEFAULT_PLATFORM = 'PRODUCTION';
+
+/**
+ * Quota values: a number, or `null` for unlimited. The API calls the result-rows quota
+ * `max_query_results`; in the JWT (and in SHOW LICENSE) it is `max_result_rows`.
+ */
 export interface Quotas {
   readonly max_materialized_views: number | null;
   readonly max_query_results: number | null;
@@ -22,19 +47,34 @@ export const QUOTA_NAMES: readonly QuotaName[] = [
   'max_joins',
 ];
 
+/** The claim names each quota is read from, first match wins. */
+const QUOTA_CLAIMS: Readonly<Record<QuotaName, readonly string[]>> = {
+  max_materialized_views: ['max_materialized_views'],
+  max_query_results: ['max_result_rows', 'max_query_results'],
+  max_clusters: ['max_clusters'],
+  max_joins: ['max_joins'],
+};
+
 /** The claims of a license JWT, as the agent uses them. Times are epoch seconds, as in the JWT. */
 export interface LicenseClaims {
-  /** The license id. */
+  /** The license id: the organisation the license is for (`org-acme-123`). */
   readonly sub: string;
   readonly tier: Tier;
+  /** The known features the license grants, lower case, in the license's order. */
   readonly features: readonly string[];
   readonly quotas: Quotas;
   readonly trial: boolean;
-  readonly iat: number;
+  /** Absent in SoftClient4ES's tokens: the rollback check then has nothing to compare. */
+  readonly iat: number | undefined;
   /** Absent: the license never expires. */
   readonly exp: number | undefined;
   readonly refresh_url: string | undefined;
+  /** `PRODUCTION`, `STAGING`, `INTEGRATION` or `DEVELOPMENT` (upper case); absent means production. */
   readonly platform: string | undefined;
+  /** The license number (`lic-001`). */
+  readonly jti?: string | undefined;
+  /** The organisation's display name. */
+  readonly org_name?: string | undefined;
 }
 
 /** A license JWT that passed verification, with the claims read from it. */
@@ -43,36 +83,64 @@ export interface VerifiedLicense {
   readonly claims: LicenseClaims;
 }
 
-export const COMMUNITY_QUOTAS: Quotas = Object.freeze({
-  max_materialized_views: 1,
-  max_query_results: 10_000,
-  max_clusters: 1,
-  max_joins: 2,
+const quotas = (views: number | null, rows: number | null, clusters: number | null, joins: number | null): Quotas =>
+  Object.freeze({ max_materialized_views: views, max_query_results: rows, max_clusters: clusters, max_joins: joins });
+
+export const COMMUNITY_QUOTAS: Quotas = quotas(1, 10_000, 1, 2);
+
+/** Each tier's quotas, for a license that carries no `quotas` claim. */
+export const TIER_QUOTAS: Readonly<Record<Tier, Quotas>> = Object.freeze({
+  Community: COMMUNITY_QUOTAS,
+  Pro: quotas(50, 1_000_000, 5, 5),
+  Enterprise: quotas(null, null, null, null),
 });
 
 function fail(claim: string, reason: string): never {
   throw new LicenseVerificationError(`license claim "${claim}" ${reason}`, { claim });
 }
 
-function readQuota(quotas: Record<string, unknown>, name: QuotaName): number | null {
-  const value = quotas[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    fail(`quotas.${name}`, 'must be a non-negative integer or null');
-  }
-  return value;
+/** `pro`, ` PRO `, `Pro`: Pro. Anything that is not a tier's name is Community. */
+export function readTier(value: unknown): Tier {
+  const word = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  return TIERS.find((tier) => tier.toLowerCase() === word) ?? 'Community';
 }
 
-function readQuotas(value: unknown): Quotas {
-  if (value === undefined) return COMMUNITY_QUOTAS;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('quotas', 'must be an object');
-  const quotas = value as Record<string, unknown>;
-  return Object.freeze({
-    max_materialized_views: readQuota(quotas, 'max_materialized_views'),
-    max_query_results: readQuota(quotas, 'max_query_results'),
-    max_clusters: readQuota(quotas, 'max_clusters'),
-    max_joins: readQuota(quotas, 'max_joins'),
-  });
+/** A license without the claim has every feature: Community itself has all six. */
+function readFeatures(value: unknown): readonly Feature[] {
+  if (value === undefined || value === null) return KNOWN_FEATURES;
+  if (!Array.isArray(value)) fail('features', 'must be an array of strings');
+  const known = new Set<Feature>();
+  for (const item of value) {
+    const name = typeof item === 'string' ? item.trim().toLowerCase() : '';
+    if ((KNOWN_FEATURES as readonly string[]).includes(name)) known.add(name as Feature);
+  }
+  return Object.freeze([...known]);
+}
+
+function readQuota(claims: Record<string, unknown>, name: QuotaName): number | null {
+  for (const claim of QUOTA_CLAIMS[name]) {
+    const value = claims[claim];
+    if (value === undefined) continue;
+    if (value === null) return null;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      fail(`quotas.${claim}`, 'must be a non-negative integer or null');
+    }
+    return value;
+  }
+  return null;
+}
+
+/** The license's own quotas (a missing or `null` entry is unlimited), or its tier's without the claim. */
+function readQuotas(value: unknown, tier: Tier): Quotas {
+  if (value === undefined || value === null) return TIER_QUOTAS[tier];
+  if (typeof value !== 'object' || Array.isArray(value)) fail('quotas', 'must be an object');
+  const claims = value as Record<string, unknown>;
+  return quotas(
+    readQuota(claims, 'max_materialized_views'),
+    readQuota(claims, 'max_query_results'),
+    readQuota(claims, 'max_clusters'),
+    readQuota(claims, 'max_joins'),
+  );
 }
 
 function readOptionalString(payload: Record<string, unknown>, claim: string): string | undefined {
@@ -82,30 +150,38 @@ function readOptionalString(payload: Record<string, unknown>, claim: string): st
   return value;
 }
 
+function readPlatform(payload: Record<string, unknown>): string | undefined {
+  return readOptionalString(payload, 'platform')?.trim().toUpperCase();
+}
+
+function readSeconds(payload: Record<string, unknown>, claim: 'iat' | 'exp'): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(claim, 'must be a number (seconds since the epoch)');
+  return value;
+}
+
 /**
- * Reads the license claims from a JWT payload whose signature was already verified.
+ * Reads the license claims from a JWT payload whose signature (and `iss`) was already verified.
  * Throws {@link LicenseVerificationError} naming the claim that is missing or malformed.
  */
 export function parseClaims(payload: Record<string, unknown>): LicenseClaims {
-  const { sub, tier, features, trial, iat, exp } = payload;
+  const { sub, trial } = payload;
   if (typeof sub !== 'string' || sub.length === 0) fail('sub', 'must be a non-empty string (the license id)');
-  if (typeof tier !== 'string' || !TIERS.includes(tier as Tier)) fail('tier', `must be one of ${TIERS.join(', ')}`);
-  if (features !== undefined && (!Array.isArray(features) || features.some((f) => typeof f !== 'string'))) {
-    fail('features', 'must be an array of strings');
-  }
   if (trial !== undefined && typeof trial !== 'boolean') fail('trial', 'must be a boolean');
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) fail('iat', 'must be a number (seconds since the epoch)');
-  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) fail('exp', 'must be a number');
+  const tier = readTier(payload['tier']);
   return Object.freeze({
     sub,
-    tier: tier as Tier,
-    features: Object.freeze([...((features as string[] | undefined) ?? [])]),
-    quotas: readQuotas(payload['quotas']),
+    tier,
+    features: readFeatures(payload['features']),
+    quotas: readQuotas(payload['quotas'], tier),
     trial: trial ?? false,
-    iat,
-    exp,
+    iat: readSeconds(payload, 'iat'),
+    exp: readSeconds(payload, 'exp'),
     refresh_url: readOptionalString(payload, 'refresh_url'),
-    platform: readOptionalString(payload, 'platform'),
+    platform: readPlatform(payload),
+    jti: readOptionalString(payload, 'jti'),
+    org_name: readOptionalString(payload, 'org_name'),
   });
 }
 

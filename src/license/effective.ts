@@ -2,7 +2,7 @@
  * The effective license: what the server may do right now. Built once per change, frozen, and
  * handed out as is by `agent.license()`, so that reading it costs a property access, not a parse.
  */
-import { COMMUNITY_QUOTAS, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
+import { COMMUNITY_QUOTAS, KNOWN_FEATURES, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
 
 export type GraceStage = 'none' | 'early' | 'mid';
 
@@ -23,7 +23,8 @@ export interface EffectiveLicense {
 
 export const COMMUNITY_LICENSE: EffectiveLicense = Object.freeze({
   tier: 'Community',
-  features: Object.freeze([]) as readonly string[],
+  // SoftClient4ES's Community has every feature; its quotas are what set the tiers apart.
+  features: KNOWN_FEATURES,
   quotas: COMMUNITY_QUOTAS,
   trial: false,
   platform: null,

@@ -1,10 +1,12 @@
 /**
  * The public keys the agent trusts by default: the Ed25519 signing key of the SoftClient4ES license
- * service. Only public halves live here. They are deliberately not settable from the environment:
- * a license that anyone can sign is no license. Embedders (and tests, with the reference issuer)
- * pass `trustedKeys` explicitly.
+ * service. Only public halves live here. Embedders (and tests, with the reference issuer) pass
+ * `trustedKeys` explicitly; `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` adds one (see public-key-variable.ts).
  */
 import type { JSONWebKeySet } from 'jose';
+
+/** The `iss` of every license SoftClient4ES issues. */
+export const DEFAULT_ISSUER = 'https://license.softclient4es.com';
 
 export const DEFAULT_TRUSTED_KEYS: JSONWebKeySet = Object.freeze({
   keys: [

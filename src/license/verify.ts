@@ -4,13 +4,14 @@
  */
 // Deep imports: jose's root entry loads its encryption and signing modules too (about 50 ms at
 // start-up) where the agent only ever verifies.
-import type { JSONWebKeySet, JWTPayload } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import * as joseErrors from 'jose/errors';
 import { createLocalJWKSet } from 'jose/jwks/local';
 import { jwtVerify } from 'jose/jwt/verify';
 import { LicenseVerificationError } from '../errors.js';
 import { endpointProblem } from '../net/url-policy.js';
 import { parseClaims, type VerifiedLicense } from './claims.js';
+import { DEFAULT_ISSUER } from './keys.js';
 
 /** Longest token accepted; a license is a few hundred bytes. */
 export const MAX_JWT_LENGTH = 16 * 1024;
@@ -33,6 +34,7 @@ function describeJoseError(error: unknown): { message: string; claim?: string } 
   if (error instanceof joseErrors.JWTClaimValidationFailed || error instanceof joseErrors.JWTExpired) {
     return { message: `license claim "${error.claim}" ${error.reason}: ${error.message}`, claim: error.claim };
   }
+  if (error instanceof LicenseVerificationError) return { message: error.message };
   if (error instanceof joseErrors.JWKSNoMatchingKey) return { message: 'license is signed by an unknown key' };
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return { message: 'license algorithm is not EdDSA' };
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { message: 'license signature is invalid' };
@@ -40,9 +42,30 @@ function describeJoseError(error: unknown): { message: string; claim?: string } 
   return { message: 'license could not be verified' };
 }
 
-/** Creates a verifier bound to a JWKS of trusted public keys. */
-export function createVerifier(trustedKeys: JSONWebKeySet): LicenseVerifier {
+/**
+ * The trusted key a token's `kid` names. A token without `kid` is refused even where a single
+ * trusted key would do, as SoftClient4ES refuses it: keys rotate, and a token must say which it uses.
+ */
+function keyById(trustedKeys: JSONWebKeySet): JWTVerifyGetKey {
   const keySet = createLocalJWKSet(trustedKeys);
+  const kids = new Set(trustedKeys.keys.map((key) => key.kid));
+  return (header, token) => {
+    if (typeof header.kid !== 'string' || header.kid.length === 0) throw new LicenseVerificationError('license has a missing key id (kid)');
+    if (!kids.has(header.kid)) {
+      // The kid comes from the token: quote it only when it is short and printable.
+      const shown = /^[\w.-]{1,64}$/.test(header.kid) ? header.kid : '(unprintable)';
+      throw new LicenseVerificationError(`license is signed by an unknown key id: ${shown}`);
+    }
+    return keySet(header, token);
+  };
+}
+
+/**
+ * Creates a verifier bound to a JWKS of trusted public keys and the expected issuer (`iss`), by
+ * default SoftClient4ES's own.
+ */
+export function createVerifier(trustedKeys: JSONWebKeySet, issuer: string = DEFAULT_ISSUER): LicenseVerifier {
+  const keySet = keyById(trustedKeys);
 
   return async function verifyLicense(jwt, { now, purpose }) {
     if (typeof jwt !== 'string' || jwt.length === 0) throw new LicenseVerificationError('license is empty');
@@ -53,6 +76,7 @@ export function createVerifier(trustedKeys: JSONWebKeySet): LicenseVerifier {
     try {
       ({ payload } = await jwtVerify(jwt, keySet, {
         algorithms: ['EdDSA'],
+        issuer,
         currentDate: new Date(now),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));
@@ -66,7 +90,7 @@ export function createVerifier(trustedKeys: JSONWebKeySet): LicenseVerifier {
       }
     }
     const claims = parseClaims(payload as Record<string, unknown>);
-    if (claims.iat * 1000 > now + CLOCK_TOLERANCE_SECONDS * 1000) {
+    if (claims.iat !== undefined && claims.iat * 1000 > now + CLOCK_TOLERANCE_SECONDS * 1000) {
       throw new LicenseVerificationError(
         `license claim "iat" is in the future (issued ${new Date(claims.iat * 1000).toISOString()}; is the system clock set back?)`,
         { claim: 'iat' },
@@ -83,7 +107,8 @@ export function createVerifier(trustedKeys: JSONWebKeySet): LicenseVerifier {
 /**
  * Checks that a license received from a refresh may replace the current one: in static-JWT mode it
  * must be the same license (`sub`), and a token for the same license must not be older (`iat`): a
- * rollback to an earlier token, replayed or served by mistake, is refused.
+ * rollback to an earlier token, replayed or served by mistake, is refused. Tokens without `iat`
+ * (SoftClient4ES issues them) cannot be ordered, so the check is skipped for them.
  */
 export function checkSuccessor(current: VerifiedLicense | undefined, next: VerifiedLicense, sameLicenseRequired: boolean): void {
   if (!current) return;
@@ -93,7 +118,8 @@ export function checkSuccessor(current: VerifiedLicense | undefined, next: Verif
       { claim: 'sub' },
     );
   }
-  if (next.claims.sub === current.claims.sub && next.claims.iat < current.claims.iat) {
+  const [was, now] = [current.claims.iat, next.claims.iat];
+  if (next.claims.sub === current.claims.sub && was !== undefined && now !== undefined && now < was) {
     throw new LicenseVerificationError('refreshed license is older than the current one (iat)', { claim: 'iat' });
   }
 }

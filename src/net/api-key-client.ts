@@ -1,11 +1,14 @@
 /**
- * API-key mode's endpoint: `POST {serverUrl}/v1/license/token` with `Authorization: ApiKey <key>`.
+ * API-key mode's endpoint, SoftClient4ES's token endpoint: `POST {serverUrl}/api/v1/licenses/token`
+ * with `Authorization: Bearer sk-...`.
  */
+import { LicenseConfigError } from '../errors.js';
+import { apiKeyProblem } from './api-key-format.js';
 import { createHttpClient, type HttpClient, type HttpTimeouts } from './http.js';
 import { readJwtAnswer } from './license-answer.js';
 import type { TokenRequestBody } from '../telemetry/body.js';
 
-export const TOKEN_PATH = '/v1/license/token';
+export const TOKEN_PATH = '/api/v1/licenses/token';
 
 export interface ApiKeyClientOptions extends Partial<HttpTimeouts> {
   /** Base URL of the license server, e.g. `https://license.softclient4es.com`. */
@@ -14,6 +17,8 @@ export interface ApiKeyClientOptions extends Partial<HttpTimeouts> {
   readonly http?: HttpClient | undefined;
   /** Now, for `Retry-After` dates. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Gets the `message` a license server may add to a `200` (the agent logs it at `info`). */
+  readonly onMessage?: ((message: string) => void) | undefined;
 }
 
 export interface FetchJwtOptions {
@@ -34,6 +39,7 @@ export class ApiKeyClient {
   readonly url: string;
   readonly #http: HttpClient;
   readonly #now: () => number;
+  readonly #onMessage: ((message: string) => void) | undefined;
 
   constructor(options: ApiKeyClientOptions) {
     this.url = `${options.serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
@@ -42,17 +48,23 @@ export class ApiKeyClient {
       readTimeoutMs: options.readTimeoutMs ?? 10_000,
     });
     this.#now = options.now ?? Date.now;
+    this.#onMessage = options.onMessage;
   }
 
-  /** Asks the license server for the JWT this API key buys. Throws a `LicenseError` on failure. */
+  /**
+   * Asks the license server for the JWT this API key buys. Throws a `LicenseError` on failure, and a
+   * `LicenseConfigError` naming `apiKey`, before any request, for a key that is not `sk-...`.
+   */
   async fetchJwt(apiKey: string, options: FetchJwtOptions = {}): Promise<string> {
+    const problem = typeof apiKey === 'string' ? apiKeyProblem(apiKey) : 'invalid API key format: not a string';
+    if (problem) throw new LicenseConfigError('apiKey', problem);
     const answer = await this.#http.postJson({
       url: this.url,
-      authorization: `ApiKey ${apiKey}`,
+      authorization: `Bearer ${apiKey}`,
       body: options.body ?? {},
       signal: options.signal,
     });
-    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now(), secrets: [apiKey] }) as string;
+    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now(), secrets: [apiKey], onMessage: this.#onMessage }) as string;
   }
 
   /** Releases the client's sockets. */

@@ -1,5 +1,5 @@
 /**
- * Reads a license server's answer: `200 { "jwt": "<token>" }`, or `204` (no change) where the
+ * Reads a license server's answer: `200 { "jwt": "<token>", "message"?: "..." }`, or `204` (no change) where the
  * endpoint allows it. Anything else becomes a typed error: `LicenseHttpError` for a status that is
  * not a success (with the server's message and its `Retry-After`), `LicenseResponseError` for a
  * `200` whose body is not what the contract says.
@@ -40,6 +40,12 @@ function serverMessage(answer: HttpAnswer, secrets: readonly string[]): string {
   } catch {
     // Not JSON: quote the text as it is.
   }
+  return cleanMessage(message, secrets);
+}
+
+/** Server text made fit for a log line: no credential we sent, nothing JWT-shaped, printable, short. */
+function cleanMessage(text: string, secrets: readonly string[]): string {
+  let message = text;
   for (const secret of secrets) if (secret) message = message.split(secret).join('[redacted]');
   // Keep only printable characters so that a hostile body cannot forge log lines.
   const clean = message.replace(JWT_SHAPE, '[redacted]').replace(/[^\x20-\x7e]/g, ' ').trim();
@@ -53,7 +59,13 @@ function serverMessage(answer: HttpAnswer, secrets: readonly string[]): string {
  */
 export function readJwtAnswer(
   answer: HttpAnswer,
-  options: { allowNoContent: boolean; now: number; secrets?: readonly string[] },
+  options: {
+    allowNoContent: boolean;
+    now: number;
+    secrets?: readonly string[];
+    /** Gets the `message` of a `200` answer (a notice for the operator), cleaned like any server text. */
+    onMessage?: ((message: string) => void) | undefined;
+  },
 ): string | undefined {
   if (answer.status === 204 && options.allowNoContent) return undefined;
   if (answer.status !== 200) {
@@ -76,11 +88,17 @@ export function readJwtAnswer(
   if (typeof jwt !== 'string' || jwt.length === 0) {
     throw new LicenseResponseError('license server answered 200 without a "jwt" string');
   }
+  const message = (body as { message?: unknown }).message;
+  if (typeof message === 'string' && message.trim() !== '') options.onMessage?.(cleanMessage(message, options.secrets ?? []));
   return jwt;
 }
 
+/**
+ * A 401 quotes the server's reason, which says what to fix; any other status (403 included: a
+ * refusal still, for the schedule) is, as SoftClient4ES words it, an "unexpected HTTP status N".
+ */
 function fail(status: number, said: string, retryAfterMs: number | undefined): never {
   const suffix = said ? `: ${said}` : '';
-  const what = status === 401 || status === 403 ? 'rejected the request' : 'answered';
-  throw new LicenseHttpError(status, `license server ${what} with HTTP ${status}${suffix}`, { retryAfterMs });
+  const what = status === 401 ? `rejected the request with HTTP ${status}` : `answered with unexpected HTTP status ${status}`;
+  throw new LicenseHttpError(status, `license server ${what}${suffix}`, { retryAfterMs });
 }

@@ -4,7 +4,7 @@
  */
 import type { UsageSnapshot } from './counters.js';
 
-/** `POST {serverUrl}/v1/license/token` */
+/** `POST {serverUrl}/api/v1/licenses/token` */
 export interface TokenRequestBody {
   readonly instance_id: string;
   readonly version: string;

@@ -17,8 +17,8 @@ import { readCache, writeCache } from '../e2e/support/harness.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'dist/src/cli/main.js');
 const PACKAGE_VERSION = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const API_KEY = 'cli-test-key';
-const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
+const API_KEY = 'sk-cli-test-key';
+const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
 const DAY_SECONDS = 86_400;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STACK_FRAME = /^\s+at /m;
@@ -111,7 +111,7 @@ describe('status', () => {
     expect(table.get('license id')).toBe('lic-pro');
     expect(table.get('expires')).toMatch(/^\d{4}-\d\d-\d\dT.*\(29 day\(s\) left\)$/);
     expect(table.get('validity')).toBe('valid');
-    expect(table.get('refresh')).toBe(`${server.url}/v1/license/token`);
+    expect(table.get('refresh')).toBe(`${server.url}/api/v1/licenses/token`);
     expect(table.get('state dir')).toBe(home);
   });
 
@@ -129,7 +129,7 @@ describe('status', () => {
       grace: 'none',
       degraded: false,
       degradedFrom: null,
-      endpoint: `${server.url}/v1/license/token`,
+      endpoint: `${server.url}/api/v1/licenses/token`,
       stateDir: home,
       telemetryEnabled: true,
       problems: [],
@@ -169,7 +169,7 @@ describe('status', () => {
     const result = await cli(['status', ...trusted()], { SOFTCLIENT4ES_LICENSE_KEY: 'not-a-jwt' });
     expect(result.code).toBe(0);
     expect(tableOf(result.stdout).get('error')).toBe(
-      'configured license key does not verify; running as Community: license is malformed (ERR_JWS_INVALID)',
+      'license expired or invalid - running in Community mode (the configured license key does not verify): license is malformed (ERR_JWS_INVALID)',
     );
     expect(tableOf(result.stdout).get('tier')).toBe('Community');
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -232,7 +232,7 @@ describe('telemetry', () => {
     expect(json(result)).toEqual({
       enabled: true,
       disabledBy: null,
-      endpoint: `${server.url}/v1/license/token`,
+      endpoint: `${server.url}/api/v1/licenses/token`,
       body: {
         instance_id: instanceId,
         version: PACKAGE_VERSION,

@@ -154,7 +154,7 @@ describe('checkInstanceId', () => {
 });
 
 describe('describeProxy', () => {
-  const target = 'https://license.example.com/v1/license/token';
+  const target = 'https://license.example.com/api/v1/licenses/token';
 
   it('reports a direct connection when no proxy variable is set', () => {
     expect(describeProxy({}, target)).toEqual({
@@ -281,7 +281,7 @@ describe('checkTls', () => {
       socket.on('close', resolveClosed);
     });
     const port = await listen(server);
-    return { url: `https://127.0.0.1:${port}/v1/license/token`, received: () => received, closed };
+    return { url: `https://127.0.0.1:${port}/api/v1/licenses/token`, received: () => received, closed };
   }
 
   it('fails on a self-signed certificate that is not trusted', async () => {
@@ -366,7 +366,7 @@ describe('checkClockOffset', () => {
 
   it('sends one bare HEAD to the origin: not the token path, no authorization, no body', async () => {
     const { origin, seen } = await startDateServer(new Date(NOW).toUTCString());
-    await checkClockOffset(`${origin}/v1/license/token?x=1`, now, { timeoutMs: 5000 });
+    await checkClockOffset(`${origin}/api/v1/licenses/token?x=1`, now, { timeoutMs: 5000 });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ method: 'HEAD', url: '/', bodyBytes: 0 });
     expect(seen[0]?.headers.authorization).toBeUndefined();
@@ -376,7 +376,7 @@ describe('checkClockOffset', () => {
 
   it('passes with the offset in seconds when the server is within 5 minutes', async () => {
     const { origin } = await startDateServer(new Date(NOW + 90_000).toUTCString());
-    expect(await checkClockOffset(`${origin}/v1/license/token`, now, { timeoutMs: 5000 })).toEqual({
+    expect(await checkClockOffset(`${origin}/api/v1/licenses/token`, now, { timeoutMs: 5000 })).toEqual({
       name: 'clock',
       ok: true,
       detail: `clock offset +90 s against ${origin}, server ahead (tolerance ±300 s)`,

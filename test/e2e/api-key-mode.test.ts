@@ -11,6 +11,7 @@ import {
   gaps,
   readCache,
   readCacheText,
+  readStateText,
   sha256Hex,
   sleep,
   useE2E,
@@ -20,10 +21,10 @@ import {
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_api_key_7c1d';
-const OTHER_KEY = 'sk_e2e_other_key_42aa';
-const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
-const ENTERPRISE: LicenseTemplate = { sub: 'lic-ent', tier: 'Enterprise', features: ['joins', 'mvs'] };
+const API_KEY = 'sk-e2e_api_key_7c1d';
+const OTHER_KEY = 'sk-e2e_other_key_42aa';
+const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
+const ENTERPRISE: LicenseTemplate = { sub: 'lic-ent', tier: 'Enterprise', features: ['federation', 'mvs'] };
 
 /** Each answer carries its serial number in `quotas.max_query_results`, readable through `agent.quota()`. */
 function stampEachToken(server: Awaited<ReturnType<typeof e2e.server>>, apiKey: string, template: LicenseTemplate): void {
@@ -53,10 +54,10 @@ describe('API-key mode: the scheduled fetch', () => {
       expect(gap).toBeGreaterThanOrEqual(290);
       expect(gap).toBeLessThan(700);
     }
-    expect(server.requests.every((r) => r.method === 'POST' && r.path === '/v1/license/token')).toBe(true);
+    expect(server.requests.every((r) => r.method === 'POST' && r.path === '/api/v1/licenses/token')).toBe(true);
   });
 
-  it('sends Authorization: ApiKey <key> and a body of exactly instance_id, version, uptime_hours and telemetry', async () => {
+  it('sends Authorization: Bearer <key> and a body of exactly instance_id, version, uptime_hours and telemetry', async () => {
     const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
     const agent = e2e.agent({
       apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
@@ -64,7 +65,7 @@ describe('API-key mode: the scheduled fetch', () => {
     });
     await agent.start();
     const [request] = server.requests;
-    expect(request?.headers.authorization).toBe(`ApiKey ${API_KEY}`);
+    expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request?.headers['content-type']).toMatch(/^application\/json/);
     const body = bodyOf(request!);
     expect(Object.keys(body).sort()).toEqual(['instance_id', 'telemetry', 'uptime_hours', 'version']);
@@ -91,7 +92,8 @@ describe('API-key mode: the scheduled fetch', () => {
       expect(agent.quota('max_query_results')).toBe(serial);
       expect(agent.license().tier).toBe('Pro');
       expect(cache.license_id).toBe('lic-pro');
-      expect(cache.format).toBe(1);
+      // The agent's record in license-state.json describes this very JWT.
+      expect(cache.key_fingerprint).not.toBeNull();
       expect(Date.parse(cache.fetched_at)).toBeGreaterThanOrEqual(server.requests[serial - 1]!.receivedAt);
     }
   });
@@ -104,7 +106,7 @@ describe('API-key mode: the scheduled fetch', () => {
     });
     await agent.start();
     await agent.stop();
-    const text = await readCacheText(dir);
+    const text = `${await readCacheText(dir)}\n${await readStateText(dir)}`;
     const cache = await readCache(dir);
     expect(cache?.key_fingerprint).toBe(sha256Hex(API_KEY));
     expect(cache?.key_fingerprint).toMatch(/^[0-9a-f]{64}$/);
@@ -121,7 +123,7 @@ describe('API-key mode: the scheduled fetch', () => {
     await agent.start();
     expect(agent.status().mode).toBe('api-key');
     expect(agent.status().tier).toBe('Pro');
-    expect(credentials(server.requests[0]!, 'ApiKey')).toBe(API_KEY);
+    expect(credentials(server.requests[0]!, 'Bearer')).toBe(API_KEY);
   });
 });
 
@@ -156,29 +158,36 @@ describe('API-key mode: start-up', () => {
     const second = e2e.agent({ ...base, apiKey: OTHER_KEY });
     await second.start();
     expect(server.requests).toHaveLength(2);
-    expect(credentials(server.requests[1]!, 'ApiKey')).toBe(OTHER_KEY);
+    expect(credentials(server.requests[1]!, 'Bearer')).toBe(OTHER_KEY);
     expect(second.status()).toMatchObject({ tier: 'Enterprise', licenseId: 'lic-ent' });
     await waitFor(async () => (await readCache(dir))?.key_fingerprint === sha256Hex(OTHER_KEY), 2_000, 'cache rewritten with the new key');
   });
 
-  it('lets a configured static JWT serve until the first API-key fetch succeeds', async () => {
+  it('uses a configured static JWT that verifies within grace and never calls the API key (SoftClient4ES resolution step 1)', async () => {
     const server = await e2e.server({ apiKeys: { [API_KEY]: ENTERPRISE } });
     const licenseKey = await server.mint({ sub: 'lic-static', tier: 'Pro' });
-    server.respondWith(() => ({ status: 503, body: 'maintenance' }));
+    const agent = e2e.agent({
+      apiKey: API_KEY, licenseKey, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
+      refresh: { interval: '24h' },
+    });
+    await agent.start();
+    expect(server.requests).toHaveLength(0);
+    expect(agent.status()).toMatchObject({ mode: 'static-jwt', tier: 'Pro', licenseId: 'lic-static' });
+  });
+
+  it('falls back to the API key when the configured static JWT is past its grace period', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: ENTERPRISE } });
+    const longAgo = Date.now() - 60 * 86_400_000;
+    const licenseKey = await server.mint({ sub: 'lic-static', tier: 'Pro', iat: Math.floor(longAgo / 1000), validFor: 86_400_000 });
     const agent = e2e.agent({
       apiKey: API_KEY, licenseKey, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks,
       refresh: { interval: '24h' },
     });
     await agent.start();
     expect(server.requests).toHaveLength(1);
-    expect(server.requests[0]?.path).toBe('/v1/license/token');
-    expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Pro', licenseId: 'lic-static' });
-
-    server.respondWith(undefined);
-    const result = await agent.refreshNow();
-    expect(result).toMatchObject({ status: 'refreshed', previousTier: 'Pro', newTier: 'Enterprise' });
+    expect(server.requests[0]?.path).toBe('/api/v1/licenses/token');
+    expect(credentials(server.requests[0]!, 'Bearer')).toBe(API_KEY);
     expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Enterprise', licenseId: 'lic-ent' });
-    expect(credentials(server.requests[1]!, 'ApiKey')).toBe(API_KEY);
   });
 
   it('resolves start() after a failed first fetch and backs off about 30 s while it has no license', async () => {

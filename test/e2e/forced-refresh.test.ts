@@ -9,7 +9,7 @@ import { HOUR, nowSeconds, sleep, useE2E, waitForRequests, writeCache } from './
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_forced_key_5e21';
+const API_KEY = 'sk-e2e_forced_key_5e21';
 const THRESHOLD_MS = 48 * HOUR;
 const SHORT: LicenseTemplate = { sub: 'lic-short', tier: 'Pro', validFor: HOUR };
 
@@ -36,7 +36,7 @@ describe('forced refresh', () => {
     await agent.start();
     await waitForRequests(server, 1, 2_000);
     expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(1_000);
-    expect(server.requests[0]!.path).toBe('/v1/license/refresh');
+    expect(server.requests[0]!.path).toBe('/api/v1/licenses/refresh');
   });
 
   it('refreshes when the license crosses the 48 h threshold, not before and not only at the next tick', async () => {

@@ -7,11 +7,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LicenseServer } from '../../src/issuer/index.js';
-import { bodyOf, CACHE_FILE, INSTANCE_ID_FILE, useE2E, UUID_V4, WARN } from './support/harness.js';
+import { bodyOf, INSTANCE_ID_FILE, readCache, useE2E, UUID_V4, WARN } from './support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_instance_key_a8e3';
+const API_KEY = 'sk-e2e_instance_key_a8e3';
 
 async function storedId(dir: string): Promise<string> {
   return (await readFile(path.join(dir, INSTANCE_ID_FILE), 'utf8')).trim();
@@ -72,7 +72,7 @@ describe('instance id', () => {
     await agent.stop();
     expect(agent.status().stateDir).toBe(home);
     expect(bodyOf(s.requests[0]!)['instance_id']).toBe(await storedId(home));
-    expect(JSON.parse(await readFile(path.join(home, CACHE_FILE), 'utf8'))).toMatchObject({ license_id: 'lic-pro' });
+    expect(await readCache(home)).toMatchObject({ license_id: 'lic-pro' });
   });
 
   it('replaces a malformed instance-id file with a fresh UUID and a warning', async () => {

@@ -17,9 +17,9 @@ const e2e = useE2E();
 const PINNED = '6f1c1a52-8d0e-4b8a-9c41-2f7f0b1e9a3d';
 
 async function apiKeyAgent(options: Record<string, unknown> = {}) {
-  const server = await e2e.server({ apiKeys: { 'key-1': { sub: 'lic-1', tier: 'Pro' } } });
+  const server = await e2e.server({ apiKeys: { 'sk-key-1': { sub: 'lic-1', tier: 'Pro' } } });
   const agent = e2e.agent({
-    apiKey: 'key-1',
+    apiKey: 'sk-key-1',
     serverUrl: server.url,
     stateDir: await e2e.tempDir(),
     trustedKeys: server.keys.jwks,

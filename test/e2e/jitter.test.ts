@@ -8,7 +8,7 @@ import { gaps, useE2E, waitForRequests } from './support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_jitter_key_c4d9';
+const API_KEY = 'sk-e2e_jitter_key_c4d9';
 
 async function agentWith(refresh: LicenseAgentOptions['refresh'], random: () => number) {
   const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-pro', tier: 'Pro' } } });

@@ -14,7 +14,7 @@ import { useE2E, writeCache } from './support/harness.js';
 const e2e = useE2E();
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const ROOT = path.resolve(FIXTURES, '../../..');
-const API_KEY = 'sk_e2e_lazy_key';
+const API_KEY = 'sk-e2e_lazy_key';
 
 /** Starts and stops an agent from a valid cache in a child; its tier and the source modules it loaded. */
 async function startFromCache(): Promise<{ tier: string; loaded: string[]; requests: number }> {

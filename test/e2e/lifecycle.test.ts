@@ -11,9 +11,9 @@ import { ERROR, sleep, useE2E, waitForRequests } from './support/harness.js';
 const e2e = useE2E();
 
 async function apiKeyAgent(interval = '300ms') {
-  const server = await e2e.server({ apiKeys: { 'key-1': { sub: 'lic-1', tier: 'Pro' } } });
+  const server = await e2e.server({ apiKeys: { 'sk-key-1': { sub: 'lic-1', tier: 'Pro' } } });
   const agent = e2e.agent({
-    apiKey: 'key-1',
+    apiKey: 'sk-key-1',
     serverUrl: server.url,
     stateDir: await e2e.tempDir(),
     trustedKeys: server.keys.jwks,
@@ -36,7 +36,7 @@ describe('start and stop', () => {
   it('releases a start() waiting for its first fetch when stop() comes', async () => {
     const stalling = await e2e.stallingServer();
     const server = await e2e.server();
-    const agent = e2e.agent({ apiKey: 'key-1', serverUrl: stalling.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks });
+    const agent = e2e.agent({ apiKey: 'sk-key-1', serverUrl: stalling.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks });
     const starting = agent.start();
     await sleep(200);
     const stoppedAt = Date.now();

@@ -9,7 +9,7 @@ import { sleep, useE2E } from './support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_offline_key_93b0';
+const API_KEY = 'sk-e2e_offline_key_93b0';
 const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro' };
 /** Over three 250 ms intervals: long enough for a scheduler that should not exist to show itself. */
 const INTERVAL = '250ms';

@@ -9,8 +9,8 @@ import { gaps, nowSeconds, useE2E, waitFor, waitForRequests, WARN } from './supp
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_failure_key_0d4c';
-const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
+const API_KEY = 'sk-e2e_failure_key_0d4c';
+const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
 const INTERVAL_MS = 300;
 
 /** Each gap is about one interval (plus the round trip), never a fraction of it nor two of them. */
@@ -65,7 +65,7 @@ describe('refresh failures', () => {
     const server = await e2e.server();
     const stalled = await e2e.stallingServer();
     await stalled.close();
-    const licenseKey = await server.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: `${stalled.url}/v1/license/refresh` });
+    const licenseKey = await server.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: `${stalled.url}/api/v1/licenses/refresh` });
     const agent = e2e.agent({
       licenseKey, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: `${INTERVAL_MS}ms` }, random: () => 0,
     });
@@ -80,7 +80,7 @@ describe('refresh failures', () => {
   it('keeps the current license, warns "read timeout" and keeps the schedule when the server never answers', async () => {
     const issuer = await e2e.server();
     const stalled = await e2e.stallingServer();
-    const licenseKey = await issuer.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: `${stalled.url}/v1/license/refresh`, iat: nowSeconds() - 60 });
+    const licenseKey = await issuer.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: `${stalled.url}/api/v1/licenses/refresh`, iat: nowSeconds() - 60 });
     const agent = e2e.agent({
       licenseKey, stateDir: await e2e.tempDir(), trustedKeys: issuer.keys.jwks,
       refresh: { interval: `${INTERVAL_MS}ms` }, readTimeout: '200ms', random: () => 0,

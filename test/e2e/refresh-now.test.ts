@@ -8,7 +8,7 @@ import { useE2E } from './support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_refresh_now_key_19ab';
+const API_KEY = 'sk-e2e_refresh_now_key_19ab';
 
 async function apiKeyAgent(server: LicenseServer) {
   return e2e.agent({
@@ -18,15 +18,16 @@ async function apiKeyAgent(server: LicenseServer) {
 
 describe('refreshNow()', () => {
   it('answers refreshed with the previous and the new tier after an upgrade', async () => {
-    const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-1', tier: 'Pro' } } });
+    const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-1', tier: 'Pro', features: ['materialized_views'] } } });
     const agent = await apiKeyAgent(server);
     await agent.start();
-    server.setApiKey(API_KEY, { sub: 'lic-1', tier: 'Enterprise', features: ['mvs'] });
+    expect(agent.hasFeature('repl')).toBe(false);
+    server.setApiKey(API_KEY, { sub: 'lic-1', tier: 'Enterprise', features: ['repl'] });
     const result = await agent.refreshNow();
     expect(result).toMatchObject({ status: 'refreshed', previousTier: 'Pro', newTier: 'Enterprise' });
     expect(result.message).toEqual(expect.any(String));
     expect(agent.license().tier).toBe('Enterprise');
-    expect(agent.hasFeature('mvs')).toBe(true);
+    expect(agent.hasFeature('repl')).toBe(true);
     expect(server.requests).toHaveLength(2);
   });
 

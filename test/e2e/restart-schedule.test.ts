@@ -8,7 +8,7 @@ import { readCache, useE2E, waitForRequests, writeCache } from './support/harnes
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_restart_key_2b77';
+const API_KEY = 'sk-e2e_restart_key_2b77';
 const INTERVAL_MS = 1_200;
 
 describe('schedule across restarts', () => {

@@ -8,7 +8,7 @@ import { credentials, nowSeconds, readCache, useE2E, waitFor, waitForRequests } 
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_secret_never_logged_5f0e9d';
+const API_KEY = 'sk-e2e_secret_never_logged_5f0e9d';
 
 function expectNoSecret(text: string, secrets: readonly string[]): void {
   for (const secret of secrets) {
@@ -79,7 +79,7 @@ describe('secrets in logs', () => {
     server.respondWith((request) => ({
       status: 401,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ error: `unknown API key ${credentials(request, 'ApiKey') ?? ''}` }),
+      body: JSON.stringify({ error: `unknown API key ${credentials(request, 'Bearer') ?? ''}` }),
     }));
     const agent = e2e.agent({
       apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: '24h' },

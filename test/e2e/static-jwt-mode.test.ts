@@ -33,7 +33,7 @@ describe('static-JWT mode with refresh_url', () => {
     await waitForRequests(server, 1, 2_000);
     const request = server.requests[0]!;
     expect(request.method).toBe('POST');
-    expect(request.path).toBe('/v1/license/refresh');
+    expect(request.path).toBe('/api/v1/licenses/refresh');
     expect(request.headers.authorization).toBe(`Bearer ${licenseKey}`);
     const body = bodyOf(request);
     expect(Object.keys(body).sort()).toEqual(['instance_id', 'license_id', 'telemetry', 'uptime_hours', 'version']);

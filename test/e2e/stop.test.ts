@@ -45,7 +45,7 @@ function runChild(args: string[], killAfterMs: number): Promise<ChildRun> {
 describe('stop()', () => {
   it('aborts a request in flight promptly', async () => {
     const stalled = await e2e.stallingServer();
-    const agent = e2e.agent({ apiKey: 'sk_e2e_stop_key', serverUrl: stalled.url, stateDir: await e2e.tempDir(), readTimeout: '30s' });
+    const agent = e2e.agent({ apiKey: 'sk-e2e_stop_key', serverUrl: stalled.url, stateDir: await e2e.tempDir(), readTimeout: '30s' });
     const started = agent.start();
     await waitForRequests(stalled, 1, 3_000);
     const stopAt = Date.now();
@@ -59,7 +59,7 @@ describe('stop()', () => {
   it('sends nothing and records nothing when stop() comes as the first fetch begins (the refresh path still loading)', async () => {
     const server = await e2e.server({ apiKeys: { sk_e2e_stop_key: { sub: 'lic-stop', tier: 'Pro' } } });
     const stateDir = await e2e.tempDir();
-    const agent = e2e.agent({ apiKey: 'sk_e2e_stop_key', serverUrl: server.url, stateDir, trustedKeys: server.keys.jwks });
+    const agent = e2e.agent({ apiKey: 'sk-e2e_stop_key', serverUrl: server.url, stateDir, trustedKeys: server.keys.jwks });
     let stopping: Promise<void> | undefined;
     agent.on('stateChanged', (state) => {
       if (state === 'refreshing') stopping ??= agent.stop();

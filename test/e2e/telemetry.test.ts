@@ -9,7 +9,7 @@ import { bodyOf, useE2E, waitForRequests } from './support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_e2e_telemetry_key_61fe';
+const API_KEY = 'sk-e2e_telemetry_key_61fe';
 const EXPECTED = { queries_total: 3, joins_total: 2, mvs_active: 4, clusters_connected: 2 };
 
 /** API-key mode against `server`, refreshing every 300 ms. */

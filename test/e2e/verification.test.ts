@@ -96,7 +96,7 @@ describe('verification of refresh answers', () => {
     const forged = await mintLicense(await generateIssuerKeys(), { sub: 'lic-pro', tier: 'Pro' }, { now: Date.now() });
     server.respondWith(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jwt: forged }) }));
     const agent = e2e.agent({
-      apiKey: 'sk_e2e_forged_key', serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: '24h' },
+      apiKey: 'sk-e2e_forged_key', serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: '24h' },
     });
     await agent.start();
     expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Community', state: 'degradedWarning' });

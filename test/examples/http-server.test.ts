@@ -15,9 +15,9 @@ import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '..
 import { bodyOf, waitFor } from '../e2e/support/harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const API_KEY = 'example-key';
-const PRO: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Pro', features: ['joins'], quotas: { max_clusters: 3 } };
-const ENTERPRISE: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Enterprise', features: ['joins'] };
+const API_KEY = 'sk-example-key';
+const PRO: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Pro', features: ['federation'], quotas: { max_clusters: 3 } };
+const ENTERPRISE: LicenseTemplate = { sub: 'lic-example-pro', tier: 'Enterprise', features: ['federation'] };
 
 interface Example {
   readonly child: ChildProcess;
@@ -137,7 +137,7 @@ describe('examples/http-server', () => {
     expect(body).toMatchObject({
       license_type: 'Pro',
       trial: false,
-      max_clusters: 3,
+      max_clusters: '3',
       max_joins: 'unlimited',
       expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       days_remaining: expect.any(Number),

@@ -5,7 +5,7 @@ import { startLicenseServer, type LicenseServer, type LicenseServerOptions } fro
 
 export const T0 = Date.UTC(2030, 0, 1);
 export const HOUR = 3_600_000;
-export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'], quotas: { max_clusters: 3 }, platform: 'linux' };
+export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'], quotas: { max_clusters: 3 }, platform: 'linux' };
 export const TOKEN_BODY = { instance_id: 'inst-1', version: '1.0.0', uptime_hours: 2 };
 
 /** The simulated now of the servers started by {@link useLicenseServer}; reset after each test. */
@@ -20,7 +20,7 @@ export function useLicenseServer(): (options?: LicenseServerOptions) => Promise<
     clock.now = T0;
   });
   return async (options = {}) => {
-    server = await startLicenseServer({ now: () => clock.now, apiKeys: { 'key-pro': PRO }, ...options });
+    server = await startLicenseServer({ now: () => clock.now, apiKeys: { 'sk-key-pro': PRO }, ...options });
     return server;
   };
 }

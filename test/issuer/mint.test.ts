@@ -41,6 +41,36 @@ describe('mintLicense', () => {
     });
   });
 
+  it('mints SoftClient4ES\'s format: iss, jti lic-<sub>, org_name, a lower-case tier, quotas keyed max_result_rows, and iat', async () => {
+    const jwt = await mintLicense(await generateIssuerKeys(), { sub: 'org-acme', tier: 'Enterprise', quotas: { max_clusters: 2 } }, { now: NOW });
+    expect(decodeLicenseClaims(jwt)).toEqual({
+      iss: 'https://license.softclient4es.com',
+      sub: 'org-acme',
+      jti: 'lic-org-acme',
+      org_name: 'org-acme',
+      tier: 'enterprise',
+      features: [],
+      quotas: { max_materialized_views: null, max_result_rows: null, max_clusters: 2, max_joins: null },
+      trial: false,
+      iat: IAT,
+      exp: IAT + 30 * 24 * 3600,
+    });
+  });
+
+  it('writes the max_query_results quota of a template as max_result_rows, which the agent reads back', async () => {
+    const jwt = await mintLicense(await generateIssuerKeys(), { sub: 'lic-1', tier: 'Pro', quotas: { max_query_results: 5_000 } }, { now: NOW });
+    const claims = decodeLicenseClaims(jwt);
+    expect(claims['quotas']).toMatchObject({ max_result_rows: 5_000 });
+    expect(claims['quotas']).not.toHaveProperty('max_query_results');
+    expect(parseClaims(claims).quotas.max_query_results).toBe(5_000);
+  });
+
+  it('takes iss, jti and org_name from the template when it gives them', async () => {
+    const template = { sub: 'lic-1', tier: 'Pro' as const, iss: 'https://licenses.example.com', jti: 'lic-042', org_name: 'Acme Corp' };
+    const jwt = await mintLicense(await generateIssuerKeys(), template, { now: NOW });
+    expect(decodeLicenseClaims(jwt)).toMatchObject({ iss: 'https://licenses.example.com', jti: 'lic-042', org_name: 'Acme Corp' });
+  });
+
   it('mints a license without exp when validFor is null', async () => {
     const jwt = await mintLicense(await generateIssuerKeys(), { sub: 'lic-1', tier: 'Pro', validFor: null }, { now: NOW });
     expect(decodeLicenseClaims(jwt)).not.toHaveProperty('exp');

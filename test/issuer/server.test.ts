@@ -6,10 +6,10 @@ import { clock, HOUR, jwtOf, post, refreshBody, T0, TOKEN_BODY, useLicenseServer
 
 const start = useLicenseServer();
 
-describe('POST /v1/license/token', () => {
+describe('POST /api/v1/licenses/token', () => {
   it('answers a known API key with an EdDSA JWT that verifies against the server JWKS and carries the template claims', async () => {
     const s = await start();
-    const response = await post(`${s.url}/v1/license/token`, 'ApiKey key-pro', TOKEN_BODY);
+    const response = await post(`${s.url}/api/v1/licenses/token`, 'Bearer sk-key-pro', TOKEN_BODY);
     expect(response.headers.get('content-type')).toBe('application/json');
     const { payload, protectedHeader } = await jwtVerify(await jwtOf(response), createLocalJWKSet(s.keys.jwks), {
       algorithms: ['EdDSA'],
@@ -17,10 +17,13 @@ describe('POST /v1/license/token', () => {
     });
     expect(protectedHeader).toEqual({ alg: 'EdDSA', kid: s.keys.kid, typ: 'JWT' });
     expect(payload).toEqual({
+      iss: 'https://license.softclient4es.com',
       sub: 'lic-pro',
-      tier: 'Pro',
-      features: ['joins'],
-      quotas: { max_materialized_views: null, max_query_results: null, max_clusters: 3, max_joins: null },
+      jti: 'lic-lic-pro',
+      org_name: 'lic-pro',
+      tier: 'pro',
+      features: ['federation'],
+      quotas: { max_materialized_views: null, max_result_rows: null, max_clusters: 3, max_joins: null },
       trial: false,
       platform: 'linux',
       iat: T0 / 1000,
@@ -30,37 +33,51 @@ describe('POST /v1/license/token', () => {
 
   it('does not mint a refresh_url into API-key licenses', async () => {
     const s = await start();
-    const claims = decodeLicenseClaims(await jwtOf(await post(`${s.url}/v1/license/token`, 'ApiKey key-pro', TOKEN_BODY)));
+    const claims = decodeLicenseClaims(await jwtOf(await post(`${s.url}/api/v1/licenses/token`, 'Bearer sk-key-pro', TOKEN_BODY)));
     expect(claims).not.toHaveProperty('refresh_url');
   });
 
   it('answers 401 to an unknown API key', async () => {
     const s = await start();
-    const response = await post(`${s.url}/v1/license/token`, 'ApiKey nope', TOKEN_BODY);
+    const response = await post(`${s.url}/api/v1/licenses/token`, 'Bearer sk-nope', TOKEN_BODY);
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: 'unknown API key' });
+    expect(await response.json()).toEqual({ message: 'unknown API key' });
+  });
+
+  it('answers 401 to a known API key sent under another scheme than Bearer', async () => {
+    const s = await start();
+    const response = await post(`${s.url}/api/v1/licenses/token`, 'ApiKey sk-key-pro', TOKEN_BODY);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: 'unknown API key' });
   });
 
   it('answers 401 when the Authorization header is missing', async () => {
     const s = await start();
-    expect((await post(`${s.url}/v1/license/token`, undefined, TOKEN_BODY)).status).toBe(401);
+    expect((await post(`${s.url}/api/v1/licenses/token`, undefined, TOKEN_BODY)).status).toBe(401);
   });
 
   it('sells the license of an API key added with setApiKey', async () => {
     const s = await start();
-    s.setApiKey('key-ent', { sub: 'lic-ent', tier: 'Enterprise' });
-    const claims = decodeLicenseClaims(await jwtOf(await post(`${s.url}/v1/license/token`, 'ApiKey key-ent', TOKEN_BODY)));
-    expect(claims).toMatchObject({ sub: 'lic-ent', tier: 'Enterprise' });
+    s.setApiKey('sk-key-ent', { sub: 'lic-ent', tier: 'Enterprise' });
+    const claims = decodeLicenseClaims(await jwtOf(await post(`${s.url}/api/v1/licenses/token`, 'Bearer sk-key-ent', TOKEN_BODY)));
+    expect(claims).toMatchObject({ sub: 'lic-ent', tier: 'enterprise' });
   });
 });
 
-describe('POST /v1/license/refresh', () => {
+describe('POST /api/v1/licenses/refresh', () => {
   it('re-issues the same license with a later iat and keeps its refresh_url', async () => {
     const s = await start();
     const jwt = await s.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: s.refreshUrl, validFor: 2 * HOUR });
     clock.now += HOUR;
     const next = decodeLicenseClaims(await jwtOf(await post(s.refreshUrl, `Bearer ${jwt}`, refreshBody('lic-static'))));
-    expect(next).toMatchObject({ sub: 'lic-static', tier: 'Pro', refresh_url: s.refreshUrl, iat: (T0 + HOUR) / 1000 });
+    expect(next).toMatchObject({
+      iss: 'https://license.softclient4es.com',
+      sub: 'lic-static',
+      jti: 'lic-lic-static',
+      tier: 'pro',
+      refresh_url: s.refreshUrl,
+      iat: (T0 + HOUR) / 1000,
+    });
     expect(next.exp).toBe((T0 + HOUR) / 1000 + 30 * 24 * 3600);
   });
 
@@ -68,7 +85,15 @@ describe('POST /v1/license/refresh', () => {
     const s = await start({ licenses: { 'lic-static': { sub: 'lic-static', tier: 'Enterprise', validFor: HOUR } } });
     const jwt = await s.mint({ sub: 'lic-static', tier: 'Pro', refresh_url: s.refreshUrl });
     const next = decodeLicenseClaims(await jwtOf(await post(s.refreshUrl, `Bearer ${jwt}`, refreshBody('lic-static'))));
-    expect(next).toMatchObject({ tier: 'Enterprise', refresh_url: s.refreshUrl, exp: (T0 + HOUR) / 1000 });
+    expect(next).toMatchObject({ tier: 'enterprise', refresh_url: s.refreshUrl, exp: (T0 + HOUR) / 1000 });
+  });
+
+  it('keeps the jti, org_name and max_result_rows quota of a license it re-issues as it is', async () => {
+    const s = await start();
+    const jwt = await s.mint({ sub: 'lic-static', tier: 'Pro', jti: 'lic-007', org_name: 'Acme Corp', quotas: { max_query_results: 500 } });
+    const next = decodeLicenseClaims(await jwtOf(await post(s.refreshUrl, `Bearer ${jwt}`, refreshBody('lic-static'))));
+    expect(next).toMatchObject({ jti: 'lic-007', org_name: 'Acme Corp', tier: 'pro', quotas: { max_result_rows: 500 } });
+    expect(next['quotas']).not.toHaveProperty('max_query_results');
   });
 
   it('refreshes a license that has just expired', async () => {
@@ -101,7 +126,7 @@ describe('POST /v1/license/refresh', () => {
     const foreign = await mintLicense(await generateIssuerKeys(), { sub: 'lic-static', tier: 'Pro' }, { now: T0 });
     const response = await post(s.refreshUrl, `Bearer ${foreign}`, refreshBody('lic-static'));
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: expect.any(String) });
+    expect(await response.json()).toEqual({ message: expect.any(String) });
   });
 
   it('answers 401 to a license signed by another key under the same kid', async () => {

@@ -18,7 +18,7 @@ export const DAY = 24 * HOUR;
 /** Expiry instants fall at 05:00, the agent's ticks at midnight. */
 const EXPIRY_HOUR = 5 * HOUR;
 
-const REFRESH_URL = 'https://license.example.test/v1/license/refresh';
+const REFRESH_URL = 'https://license.example.test/api/v1/licenses/refresh';
 
 function license(id: string, options: { expiresAt: number | undefined; refreshUrl?: string; issuedAt?: number }): VerifiedLicense {
   return {
@@ -26,7 +26,7 @@ function license(id: string, options: { expiresAt: number | undefined; refreshUr
     claims: {
       sub: id,
       tier: 'Pro',
-      features: ['joins'],
+      features: ['federation'],
       quotas: { max_materialized_views: 10, max_query_results: null, max_clusters: 3, max_joins: 5 },
       trial: false,
       iat: Math.floor((options.issuedAt ?? T0 - DAY) / 1000),
@@ -115,6 +115,11 @@ const REFRESH_SCENARIOS: readonly Scenario[] = [
   },
   { name: 'static JWT without refresh_url', input: { ...apiKey, mode: 'static-jwt', license: license('offline', { expiresAt: T0 + 365 * DAY }) } },
   { name: 'community', input: { ...apiKey, mode: 'community' } },
+  {
+    // SoftClient4ES's resolution: the configured JWT while it is usable, then the API key.
+    name: 'static JWT in grace with an API key to fall back on',
+    input: { ...apiKey, mode: 'static-jwt', apiKeyFallback: true, license: license('lapsing', { expiresAt: T0 - 13 * DAY }) },
+  },
   { name: 'API-key with refresh disabled and a cached license', input: cached(cachedYearLicense, { refreshEnabled: false }) },
   { name: 'API-key with refresh disabled on first start', input: { ...apiKey, refreshEnabled: false, awaitingFirstLicense: true } },
 ];

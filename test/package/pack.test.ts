@@ -17,7 +17,7 @@ import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.j
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NAME = 'softclient4es-license';
-const API_KEY = 'pack-test-key';
+const API_KEY = 'sk-pack-test-key';
 /** Not copied into the clean copy: what a fresh clone does not have, and what is never packed. */
 const NOT_IN_A_CLONE = new Set(['node_modules', 'dist', '.git', 'coverage']);
 /** npm's own settings that may be inherited; every other `npm_*` variable belongs to the npm that runs the tests. */

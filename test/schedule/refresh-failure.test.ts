@@ -70,7 +70,7 @@ describe('a 401 while no license was ever obtained (API-key mode, unknown key)',
 
   it('logs the rejection as an error', async () => {
     const { startAgent, logs } = world();
-    await startAgent({ apiKey: 'key-unknown' });
+    await startAgent({ apiKey: 'sk-key-unknown' });
 
     const errors = logs.filter((line) => line.level === ERROR);
     expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(/401/)]);
@@ -78,7 +78,7 @@ describe('a 401 while no license was ever obtained (API-key mode, unknown key)',
 
   it('makes no retry storm: the next attempt comes no sooner than the regular interval', async () => {
     const { startAgent, advanceTo, requestTimes } = world();
-    await startAgent({ apiKey: 'key-unknown' });
+    await startAgent({ apiKey: 'sk-key-unknown' });
 
     await advanceTo(T0 + DAY - SECOND);
     expect(requestTimes()).toEqual([0]);
@@ -89,8 +89,8 @@ describe('a 401 while no license was ever obtained (API-key mode, unknown key)',
 
   it('adopts the license as soon as the key is known at the next attempt', async () => {
     const { startAgent, advanceTo, server } = world();
-    const agent = await startAgent({ apiKey: 'key-new' });
-    server.setApiKey('key-new', { sub: 'lic-new', tier: 'Enterprise' });
+    const agent = await startAgent({ apiKey: 'sk-key-new' });
+    server.setApiKey('sk-key-new', { sub: 'lic-new', tier: 'Enterprise' });
 
     await advanceTo(T0 + DAY);
 

@@ -63,10 +63,10 @@ describe('the regular 24-hour tick (API-key mode, default interval)', () => {
     await advanceTo(T0 + DAY);
     await agent.stop();
 
-    const text = await readFile(path.join(stateDir, 'license-cache.json'), 'utf8');
-    const cache = JSON.parse(text) as { fetched_at: string; jwt: string };
-    expect(cache.fetched_at).toBe(new Date(T0 + DAY).toISOString());
-    expect(decodeLicenseClaims(cache.jwt).iat).toBe((T0 + DAY) / 1000);
+    const jwt = await readFile(path.join(stateDir, 'license-cache.jwt'), 'utf8');
+    const state = JSON.parse(await readFile(path.join(stateDir, 'license-state.json'), 'utf8')) as { api_key: { fetched_at: string } };
+    expect(state.api_key.fetched_at).toBe(new Date(T0 + DAY).toISOString());
+    expect(decodeLicenseClaims(jwt).iat).toBe((T0 + DAY) / 1000);
   });
 
   it('reports the uptime from the agent clock in the body of the 24-hour tick', async () => {

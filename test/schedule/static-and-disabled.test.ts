@@ -37,7 +37,7 @@ describe('static-JWT mode with a refresh_url (license issued at T0)', () => {
 
     const tick = server.requests.at(-1);
     expect(tick?.receivedAt).toBe(T0 + DAY);
-    expect(tick?.path).toBe('/v1/license/refresh');
+    expect(tick?.path).toBe('/api/v1/licenses/refresh');
     expect(tick?.headers.authorization).toMatch(/^Bearer ey/);
   });
 
@@ -48,6 +48,38 @@ describe('static-JWT mode with a refresh_url (license issued at T0)', () => {
     await advanceTo(T0 + DAY - SECOND);
 
     expect(ticks()).toEqual([]);
+  });
+
+  describe('the first refresh with nothing on record (SoftClient4ES contract, issue 11 part 8)', () => {
+    it('makes no request at start for a fresh token and is due one interval after its iat', async () => {
+      const { startAgent, advanceTo, requestTimes, server } = world();
+      const licenseKey = await server.mint({ ...PRO, refresh_url: server.refreshUrl }, T0 - 20 * HOUR);
+      await startAgent({ apiKey: undefined, licenseKey });
+
+      await advanceTo(T0 + DAY);
+
+      expect(requestTimes()).toEqual([4 * HOUR]);
+    });
+
+    it('is due one interval after start for a token without iat', async () => {
+      const { startAgent, advanceTo, requestTimes, server } = world();
+      const licenseKey = await server.mint({ ...PRO, refresh_url: server.refreshUrl, extra: { iat: undefined } }, T0 - 20 * HOUR);
+      await startAgent({ apiKey: undefined, licenseKey });
+
+      await advanceTo(T0 + DAY + HOUR);
+
+      expect(requestTimes()).toEqual([DAY]);
+    });
+
+    it('is due at once, never in the past, for a token issued more than an interval ago', async () => {
+      const { startAgent, advanceTo, requestTimes, server } = world();
+      const licenseKey = await server.mint({ ...PRO, refresh_url: server.refreshUrl }, T0 - 3 * DAY);
+      await startAgent({ apiKey: undefined, licenseKey });
+
+      await advanceTo(T0 + HOUR);
+
+      expect(requestTimes()).toEqual([0]);
+    });
   });
 
   it('keeps a daily schedule when restarted every hour and the server answers 204 (no change)', async () => {
@@ -77,7 +109,19 @@ describe('refresh.enabled = false', () => {
     expect(requestTimes()).toEqual([0]);
   });
 
-  it('does not fetch at all in API-key mode when a valid cached license exists', async () => {
+  it('does not fetch at all in API-key mode when the cache was fetched with the same key less than an interval ago', async () => {
+    const { startAgent, restartAt, advanceTo, requestTimes } = world();
+    const first = await startAgent();
+    await first.stop();
+    restartAt(T0 + 12 * HOUR);
+
+    await startAgent({ refresh: { enabled: false } });
+    await advanceTo(T0 + 12 * DAY);
+
+    expect(requestTimes()).toEqual([0]);
+  });
+
+  it('fetches once at start in API-key mode when the cache is older than an interval, then never again (driver mode)', async () => {
     const { startAgent, restartAt, advanceTo, requestTimes } = world();
     const first = await startAgent();
     await first.stop();
@@ -86,6 +130,6 @@ describe('refresh.enabled = false', () => {
     await startAgent({ refresh: { enabled: false } });
     await advanceTo(T0 + 12 * DAY);
 
-    expect(requestTimes()).toEqual([0]);
+    expect(requestTimes()).toEqual([0, 2 * DAY]);
   });
 });

@@ -2,8 +2,9 @@
  * Issue 3, acceptance lines 1, 2 and 5, on the statechart alone: the validity region moves through
  * `valid` (long term, within a month, within a week), `expiringSoon`, `grace` (early, mid) and
  * `degraded` at the exact instants its timers are armed for (exp − 30 d, exp − 7 d, exp − 48 h, exp,
- * exp + 7 d, exp + grace), asks for its log lines on entry, and starts in the stage the clock says.
- * The license here has no refresh path, so nothing but the validity timers moves.
+ * exp + half the grace's whole days rounded down, exp + grace), asks for its log lines on entry,
+ * and starts in the stage the clock says. The license here has no refresh path, so nothing but the
+ * validity timers moves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentInput } from '../../machines/license-agent.machine.js';
@@ -148,20 +149,31 @@ describe('a custom grace period', () => {
     const machine = startOffline(EXP, { gracePeriodMs: 3 * DAY });
 
     await machine.advanceTo(T0 + EXP + 3 * DAY - 1);
-    expect(machine.validity()).toBe('grace.early');
+    expect(machine.validity()).toBe('grace.mid');
     await machine.advanceTo(T0 + EXP + 3 * DAY);
 
     expect(machine.validity()).toBe('degraded');
   });
 
-  it('never shows the mid part of grace when grace is shorter than 7 days', async () => {
+  it('turns mid at exp + 1 d with a 3-day grace: half of 3 days, rounded down', async () => {
     const machine = startOffline(EXP, { gracePeriodMs: 3 * DAY });
+
+    await machine.advanceTo(T0 + EXP + DAY - 1);
+    expect(machine.validity()).toBe('grace.early');
+    await machine.advanceTo(T0 + EXP + DAY);
+
+    expect(machine.validity()).toBe('grace.mid');
+  });
+
+  it('has no early part of grace when grace is shorter than 2 days', async () => {
+    const machine = startOffline(EXP, { gracePeriodMs: 36 * HOUR });
     const seen = new Set<string>();
     machine.actor.subscribe((snapshot) => void seen.add(JSON.stringify(snapshot.value)));
 
     await machine.advanceTo(T0 + EXP + 30 * DAY);
 
-    expect([...seen].filter((value) => value.includes('mid'))).toEqual([]);
+    expect([...seen].filter((value) => value.includes('early'))).toEqual([]);
+    expect([...seen].filter((value) => value.includes('mid'))).not.toEqual([]);
     expect(machine.validity()).toBe('degraded');
   });
 
@@ -174,7 +186,7 @@ describe('a custom grace period', () => {
     expect(kinds(machine.validityLogs, 'degraded')).toEqual([EXP + 3 * DAY]);
   });
 
-  it('stays in grace for 30 days with a 30-day grace, mid after the first 7', async () => {
+  it('stays in grace for 30 days with a 30-day grace', async () => {
     const machine = startOffline(EXP, { gracePeriodMs: 30 * DAY });
 
     await machine.advanceTo(T0 + EXP + 30 * DAY - 1);
@@ -182,6 +194,28 @@ describe('a custom grace period', () => {
     await machine.advanceTo(T0 + EXP + 30 * DAY);
 
     expect(machine.validity()).toBe('degraded');
+  });
+
+  it.each([
+    ['30-day', 30, 15],
+    ['15-day', 15, 7],
+    ['14-day', 14, 7],
+  ])('moves from grace.early to grace.mid at exactly the half of a %s grace (day %i → %i)', async (_label, days, half) => {
+    const machine = startOffline(EXP, { gracePeriodMs: days * DAY });
+
+    await machine.advanceTo(T0 + EXP + half * DAY - 1);
+    expect(machine.validity()).toBe('grace.early');
+    await machine.advanceTo(T0 + EXP + half * DAY);
+
+    expect(machine.validity()).toBe('grace.mid');
+  });
+
+  it('starts in grace.mid when started 16 days after expiry with a 30-day grace', () => {
+    expect(startOffline(-16 * DAY, { gracePeriodMs: 30 * DAY }).validity()).toBe('grace.mid');
+  });
+
+  it('starts in grace.early when started 14 days after expiry with a 30-day grace', () => {
+    expect(startOffline(-14 * DAY, { gracePeriodMs: 30 * DAY }).validity()).toBe('grace.early');
   });
 });
 

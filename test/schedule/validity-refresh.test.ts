@@ -205,7 +205,7 @@ describe('a successful refresh while degraded (static license with refresh_url, 
     expect(requestTimes().slice(before)).toEqual([recoveredAt - T0]);
     expect(agent.status()).toMatchObject({ validity: 'valid', tier: 'Enterprise', degraded: false, degradedFrom: null, grace: 'none' });
     expect(agent.license()).toMatchObject({ tier: 'Enterprise', features: PAID.features, quotas: PAID_QUOTAS, degraded: false });
-    expect(agent.hasFeature('joins')).toBe(true);
+    expect(agent.hasFeature('federation')).toBe(true);
   });
 
   it('emits licenseChanged with the restored license and the degraded Community one', async () => {

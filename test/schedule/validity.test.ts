@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
 import type { LicenseAgentOptions } from '../../src/options.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, iso, mintExpiring, validityLines } from './support/licenses.js';
+import { KNOWN_FEATURES } from '../../src/license/claims.js';
 import { ERROR, INFO, WARN } from './support/logs.js';
 import { DAY, HOUR, T0, useScheduleWorld } from './support/world.js';
 
@@ -109,7 +110,7 @@ describe('a paid license expiring 40 days after start-up (static, no refresh_url
       expect(agent.status()).toMatchObject({ validity: 'grace', grace: 'early', daysExpired: 0, graceDaysRemaining: 14 });
     });
 
-    it('warns once on entering grace, with the days left', async () => {
+    it('warns once on entering grace, in SoftClient4ES\'s words: renew at the portal', async () => {
       const { advanceTo, validityLogs } = await start();
       await advanceTo(EXP - 1);
       const before = validityLogs().length;
@@ -118,8 +119,21 @@ describe('a paid license expiring 40 days after start-up (static, no refresh_url
 
       const added = validityLogs().slice(before);
       expect(added).toHaveLength(1);
-      expect(added[0]).toMatchObject({ level: WARN, daysExpired: 0, graceDaysRemaining: 14, graceEndsAt: iso(GRACE_END) });
-      expect(added[0]?.msg).toMatch(/14 day\(s\) left/);
+      expect(added[0]).toMatchObject({ level: WARN, grace: 'early', daysExpired: 0, graceDaysRemaining: 14, graceEndsAt: iso(GRACE_END) });
+      expect(added[0]?.msg).toBe('License expired 0 days ago. Renew at https://portal.softclient4es.com');
+    });
+
+    it('warns from exp + 7 d that the service degrades to Community, counting the days down', async () => {
+      const { advanceTo, validityLogs } = await start();
+      await advanceTo(EXP + 7 * DAY - 1);
+      const before = validityLogs().length;
+
+      await advanceTo(EXP + 8 * DAY);
+
+      expect(validityLogs().slice(before).map((line) => [line['grace'], line.msg])).toEqual([
+        ['mid', 'License expired 7 days ago. Service will degrade to Community in 7 days.'],
+        ['mid', 'License expired 8 days ago. Service will degrade to Community in 6 days.'],
+      ]);
     });
 
     it('warns at most once a day through grace: 14 warnings in 14 days, one per day', async () => {
@@ -167,7 +181,7 @@ describe('a paid license expiring 40 days after start-up (static, no refresh_url
       await advanceTo(GRACE_END - 1);
 
       expect(agent.license()).toMatchObject({ tier: 'Enterprise', features: PAID.features, quotas: PAID_QUOTAS, degraded: false, grace: 'mid' });
-      expect(agent.hasFeature('joins')).toBe(true);
+      expect(agent.hasFeature('federation')).toBe(true);
       expect(agent.quota('max_joins')).toBe(20);
     });
 
@@ -222,9 +236,11 @@ describe('a paid license expiring 40 days after start-up (static, no refresh_url
 
       await advanceTo(GRACE_END);
 
-      expect(agent.license()).toMatchObject({ tier: 'Community', features: [], quotas: COMMUNITY_QUOTAS, degraded: true, grace: 'none' });
-      expect(agent.hasFeature('joins')).toBe(false);
+      // SoftClient4ES's Community has every feature: the quotas are what a degradation takes away.
+      expect(agent.license()).toMatchObject({ tier: 'Community', features: KNOWN_FEATURES, quotas: COMMUNITY_QUOTAS, degraded: true, grace: 'none' });
+      expect(agent.hasFeature('materialized_views')).toBe(true);
       expect(agent.quota('max_joins')).toBe(2);
+      expect(agent.quota('max_query_results')).toBe(10_000);
     });
 
     it('emits licenseChanged with the Community license and the lapsed one at exactly exp + 14 d', async () => {
@@ -323,16 +339,51 @@ describe('a paid license expiring 40 days after start-up (static, no refresh_url
       expect(validityLogs()[0]).toMatchObject({ graceEndsAt: iso(EXP + 3 * DAY) });
     });
 
-    it('never reports grace mid', async () => {
+    it('reports grace early for the first day only (half of 3 days, rounded down), mid from exp + 1 d', async () => {
       const { agent, advanceTo } = await start(EXP - T0, { gracePeriod: '3d' });
 
-      const seen = new Set<string>();
-      for (let at = EXP - HOUR; at <= EXP + 4 * DAY; at += 6 * HOUR) {
-        await advanceTo(at);
-        seen.add(agent.status().grace);
-      }
+      await advanceTo(EXP + DAY - 1);
+      expect(agent.status()).toMatchObject({ grace: 'early', daysExpired: 0, graceDaysRemaining: 3 });
+      await advanceTo(EXP + DAY);
 
-      expect([...seen].sort()).toEqual(['early', 'none']);
+      expect(agent.status()).toMatchObject({ grace: 'mid', daysExpired: 1, graceDaysRemaining: 2 });
+    });
+  });
+
+  describe('with gracePeriod "30d"', () => {
+    it('reports grace early up to the last instant of the first 15 days, mid from exactly exp + 15 d', async () => {
+      const { agent, advanceTo } = await start(EXP - T0, { gracePeriod: '30d' });
+
+      await advanceTo(EXP + 15 * DAY - 1);
+      expect(agent.status()).toMatchObject({ grace: 'early', daysExpired: 14, graceDaysRemaining: 16 });
+      await advanceTo(EXP + 15 * DAY);
+
+      expect(agent.status()).toMatchObject({ grace: 'mid', daysExpired: 15, graceDaysRemaining: 15 });
+    });
+
+    it('says renew at the portal on day 14, and degrade to Community in 15 days on day 15', async () => {
+      const { advanceTo, validityLogs } = await start(EXP - T0, { gracePeriod: '30d' });
+      await advanceTo(EXP + 14 * DAY - 1);
+      const before = validityLogs().length;
+
+      await advanceTo(EXP + 15 * DAY);
+
+      expect(validityLogs().slice(before).map((line) => line.msg)).toEqual([
+        'License expired 14 days ago. Renew at https://portal.softclient4es.com',
+        'License expired 15 days ago. Service will degrade to Community in 15 days.',
+      ]);
+    });
+  });
+
+  describe('with gracePeriod "15d"', () => {
+    it('turns mid at exactly exp + 7 d: half of 15 days, rounded down', async () => {
+      const { agent, advanceTo } = await start(EXP - T0, { gracePeriod: '15d' });
+
+      await advanceTo(EXP + 7 * DAY - 1);
+      expect(agent.status()).toMatchObject({ grace: 'early', daysExpired: 6, graceDaysRemaining: 9 });
+      await advanceTo(EXP + 7 * DAY);
+
+      expect(agent.status()).toMatchObject({ grace: 'mid', daysExpired: 7, graceDaysRemaining: 8 });
     });
   });
 });

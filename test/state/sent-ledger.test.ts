@@ -177,7 +177,7 @@ describe('destinationHost', () => {
     expect(destinationHost('https://user:pw@license.example.com:8443/v1/refresh?token=x#y')).toBe(
       'license.example.com:8443',
     );
-    expect(destinationHost('https://license.example.com/v1/license/token')).toBe('license.example.com');
+    expect(destinationHost('https://license.example.com/api/v1/licenses/token')).toBe('license.example.com');
     expect(destinationHost('http://[::1]:9000/r')).toBe('[::1]:9000');
   });
 });

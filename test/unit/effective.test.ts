@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMUNITY_QUOTAS, parseClaims, type VerifiedLicense } from '../../src/license/claims.js';
+import { COMMUNITY_QUOTAS, KNOWN_FEATURES, parseClaims, type VerifiedLicense } from '../../src/license/claims.js';
 import { COMMUNITY_LICENSE, effectiveLicense, featureSet, quotaOf } from '../../src/license/effective.js';
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -12,9 +12,9 @@ function pro(exp: number | undefined, extra: Record<string, unknown> = {}): Veri
       sub: 'lic-pro',
       tier: 'Pro',
       iat: NOW_S - 3600,
-      features: ['joins', 'materialized_views'],
+      features: ['federation', 'materialized_views'],
       quotas: { max_materialized_views: 20, max_query_results: null, max_clusters: 3, max_joins: 10 },
-      platform: 'linux',
+      platform: 'staging',
       ...(exp === undefined ? {} : { exp }),
       ...extra,
     }),
@@ -26,10 +26,10 @@ describe('effectiveLicense', () => {
     expect(effectiveLicense(undefined, 'valid', 'none')).toBe(COMMUNITY_LICENSE);
   });
 
-  it('describes plain Community: Community quotas, no features, no license id, not degraded', () => {
+  it('describes plain Community: Community quotas, all six features, no license id, not degraded', () => {
     expect(COMMUNITY_LICENSE).toEqual({
       tier: 'Community',
-      features: [],
+      features: ['materialized_views', 'jdbc_driver', 'adbc_driver', 'flight_sql', 'federation', 'repl'],
       quotas: COMMUNITY_QUOTAS,
       trial: false,
       platform: null,
@@ -43,10 +43,10 @@ describe('effectiveLicense', () => {
   it('carries the terms of a license that has not expired', () => {
     expect(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none')).toEqual({
       tier: 'Pro',
-      features: ['joins', 'materialized_views'],
+      features: ['federation', 'materialized_views'],
       quotas: { max_materialized_views: 20, max_query_results: null, max_clusters: 3, max_joins: 10 },
       trial: false,
-      platform: 'linux',
+      platform: 'STAGING',
       expiresAt: new Date((NOW_S + 3600) * 1000).toISOString(),
       degraded: false,
       grace: 'none',
@@ -71,7 +71,7 @@ describe('effectiveLicense', () => {
     const expired = effectiveLicense(pro(NOW_S - 1, { trial: true }), 'degraded', 'none');
     expect(expired).toEqual({
       tier: 'Community',
-      features: [],
+      features: KNOWN_FEATURES,
       quotas: COMMUNITY_QUOTAS,
       trial: false,
       platform: null,
@@ -93,13 +93,21 @@ describe('featureSet and quotaOf', () => {
   it('answers feature lookups from the effective license', () => {
     const features = featureSet(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none'));
     const has = (name: string) => features[name] === true;
-    expect([has('joins'), has('materialized_views'), has('sso')]).toEqual([true, true, false]);
+    expect([has('federation'), has('materialized_views'), has('sso')]).toEqual([true, true, false]);
     // A name inherited from Object.prototype is not a feature.
     expect([has('toString'), has('__proto__'), has('constructor')]).toEqual([false, false, false]);
   });
 
-  it('has no features once the license is degraded', () => {
-    expect(Object.keys(featureSet(effectiveLicense(pro(NOW_S - 3600), 'degraded', 'none')))).toHaveLength(0);
+  it('has Community\'s six features once the license is degraded, whatever the license granted', () => {
+    const degraded = effectiveLicense(pro(NOW_S - 3600, { features: ['federation'] }), 'degraded', 'none');
+    expect(Object.keys(featureSet(degraded)).sort()).toEqual([...KNOWN_FEATURES].sort());
+    expect(degraded.quotas).toEqual(COMMUNITY_QUOTAS);
+  });
+
+  it('answers Community feature lookups on plain Community, materialized_views included', () => {
+    const features = featureSet(COMMUNITY_LICENSE);
+    expect(KNOWN_FEATURES.map((name) => features[name] === true)).toEqual([true, true, true, true, true, true]);
+    expect(features['joins'] === true).toBe(false);
   });
 
   it('reads a quota, null meaning unlimited', () => {

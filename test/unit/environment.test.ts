@@ -8,7 +8,7 @@ const silent = pino({ level: 'silent' });
 
 /** What each variable, set to the given value, yields from `loadConfig`. */
 const VARIABLE_CASES: Record<keyof typeof ENVIRONMENT_VARIABLES, [string, Partial<LicenseAgentOptions>]> = {
-  SOFTCLIENT4ES_API_KEY: ['key-123', { apiKey: 'key-123' }],
+  SOFTCLIENT4ES_API_KEY: ['sk-key-123', { apiKey: 'sk-key-123' }],
   SOFTCLIENT4ES_LICENSE_KEY: ['eyJ.header.sig', { licenseKey: 'eyJ.header.sig' }],
   SOFTCLIENT4ES_HOME: ['/srv/softclient4es', { stateDir: '/srv/softclient4es' }],
   SOFTCLIENT4ES_LICENSE_SERVER_URL: ['https://licenses.example.com', { serverUrl: 'https://licenses.example.com' }],
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
   });
 
   it('trims the values it reads', () => {
-    expect(loadConfig({ SOFTCLIENT4ES_API_KEY: '  key-123\n' })).toEqual({ apiKey: 'key-123' });
+    expect(loadConfig({ SOFTCLIENT4ES_API_KEY: '  sk-key-123\n' })).toEqual({ apiKey: 'sk-key-123' });
   });
 
   it('combines the refresh variables into one refresh option', () => {
@@ -231,8 +231,18 @@ describe('createLicenseAgent configuration (before start)', () => {
   });
 
   it('takes the mode from the environment when the options leave it out', () => {
-    const agent = createLicenseAgent({ version: 'x', env: { SOFTCLIENT4ES_API_KEY: 'key-1' }, logger: silent });
+    const agent = createLicenseAgent({ version: 'x', env: { SOFTCLIENT4ES_API_KEY: 'sk-key-1' }, logger: silent });
     expect(agent.status()).toMatchObject({ mode: 'api-key', state: 'created' });
+  });
+
+  it.each([
+    ['a key without the sk- prefix', 'key-123', 'key-123'],
+    ['the prefix alone', 'sk-', undefined],
+    ['a license JWT in the wrong variable', 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJsaWMtMSJ9.c2ln', 'eyJhbGciOiJFZERTQSJ9'],
+  ])('throws at creation for SOFTCLIENT4ES_API_KEY set to %s, naming apiKey', (_, key, secret) => {
+    const error = expectConfigError(() => createLicenseAgent({ version: 'x', env: { SOFTCLIENT4ES_API_KEY: key }, logger: silent }), 'apiKey');
+    expect(error.message).toContain('invalid API key format');
+    if (secret !== undefined) expect(error.message).not.toContain(secret);
   });
 
   it('takes refresh.enabled from the environment when the options leave it out', () => {

@@ -58,21 +58,76 @@ describe('readJwtAnswer', () => {
     expect(httpError(answer(204, '', {}), false).status).toBe(204);
   });
 
-  it.each([500, 502, 503, 504])('fails on HTTP %d with a LicenseHttpError carrying the status', (status) => {
+  it.each([500, 502, 503, 504])('fails on HTTP %d with a LicenseHttpError carrying the status, as an unexpected HTTP status', (status) => {
     const error = httpError(answer(status, 'upstream down', { 'content-type': 'text/plain' }));
     expect(error.status).toBe(status);
     expect(error.isRejection).toBe(false);
-    expect(error.message).toContain(String(status));
+    expect(error.message).toBe(`license server answered with unexpected HTTP status ${status}: upstream down`);
   });
 
-  it.each([401, 403])('reports HTTP %d as a rejection quoting the server error', (status) => {
-    const error = httpError(answer(status, '{"error":"unknown API key"}'));
+  it('reports HTTP 401 as a rejection quoting the server message', () => {
+    const error = httpError(answer(401, '{"message":"Invalid API key"}'));
+    expect(error.status).toBe(401);
     expect(error.isRejection).toBe(true);
-    expect(error.message).toContain('unknown API key');
+    expect(error.message).toBe('license server rejected the request with HTTP 401: Invalid API key');
+  });
+
+  it('reports HTTP 403 as a rejection, worded as an unexpected HTTP status quoting the server message', () => {
+    // SoftClient4ES words every status but 401 as "unexpected HTTP status N"; for the schedule a 403 is still a refusal.
+    const error = httpError(answer(403, '{"message":"license revoked"}'));
+    expect(error.status).toBe(403);
+    expect(error.isRejection).toBe(true);
+    expect(error.message).toBe('license server answered with unexpected HTTP status 403: license revoked');
+  });
+
+  it('says only the status when the server gave no message', () => {
+    expect(httpError(answer(401, '')).message).toBe('license server rejected the request with HTTP 401');
+    expect(httpError(answer(503, '')).message).toBe('license server answered with unexpected HTTP status 503');
   });
 
   it('quotes a server message given as {message}', () => {
-    expect(httpError(answer(400, '{"message":"body is not JSON"}')).message).toContain('body is not JSON');
+    expect(httpError(answer(400, '{"message":"body is not JSON"}')).message).toBe(
+      'license server answered with unexpected HTTP status 400: body is not JSON',
+    );
+  });
+
+  it('still quotes a server message given as {error}', () => {
+    expect(httpError(answer(401, '{"error":"unknown API key"}')).message).toBe(
+      'license server rejected the request with HTTP 401: unknown API key',
+    );
+  });
+
+  it('hands the message of a 200 answer to onMessage, and still returns the jwt', () => {
+    const messages: string[] = [];
+    const jwt = readJwtAnswer(answer(200, '{"jwt":"aaa.bbb.ccc","message":"Your trial ends in 3 days"}'), {
+      allowNoContent: false,
+      now: NOW,
+      onMessage: (message) => messages.push(message),
+    });
+    expect(jwt).toBe('aaa.bbb.ccc');
+    expect(messages).toEqual(['Your trial ends in 3 days']);
+  });
+
+  it('calls onMessage for no 200 without a message, nor for a blank or non-string one', () => {
+    const messages: string[] = [];
+    for (const body of ['{"jwt":"aaa.bbb.ccc"}', '{"jwt":"aaa.bbb.ccc","message":"  "}', '{"jwt":"aaa.bbb.ccc","message":7}']) {
+      readJwtAnswer(answer(200, body), { allowNoContent: false, now: NOW, onMessage: (message) => messages.push(message) });
+    }
+    expect(messages).toEqual([]);
+  });
+
+  it('cleans the message of a 200 answer like any server text: no credential sent, no control characters', () => {
+    const messages: string[] = [];
+    readJwtAnswer(answer(200, '{"jwt":"aaa.bbb.ccc","message":"hello sk-live_abc123\\n{\\"level\\":50}"}'), {
+      allowNoContent: false,
+      now: NOW,
+      secrets: ['sk-live_abc123'],
+      onMessage: (message) => messages.push(message),
+    });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).not.toContain('sk-live_abc123');
+    expect(messages[0]).not.toMatch(/[\n\r\u0000-\u001f\u007f]/);
+    expect(messages[0]).toContain('hello [redacted]');
   });
 
   it('reads Retry-After in seconds', () => {
@@ -122,9 +177,9 @@ describe('readJwtAnswer', () => {
 describe('readJwtAnswer with the credentials sent', () => {
   it('cuts the API key out of a server message that echoes it', () => {
     const error = thrownBy(() =>
-      readJwtAnswer(answer(401, '{"error":"unknown API key sk_live_abc123"}'), { allowNoContent: false, now: NOW, secrets: ['sk_live_abc123'] }),
+      readJwtAnswer(answer(401, '{"message":"unknown API key sk-live_abc123"}'), { allowNoContent: false, now: NOW, secrets: ['sk-live_abc123'] }),
     ) as LicenseHttpError;
-    expect(error.message).not.toContain('sk_live_abc123');
+    expect(error.message).not.toContain('sk-live_abc123');
     expect(error.message).toContain('unknown API key [redacted]');
   });
 

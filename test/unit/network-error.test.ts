@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LicenseNetworkError } from '../../src/errors.js';
 import { errorCode, toNetworkError } from '../../src/net/http.js';
 
-const URL_WITH_SECRETS = 'https://licenses.example.com:8443/v1/license/token?api_key=key-s3cret#frag';
+const URL_WITH_SECRETS = 'https://licenses.example.com:8443/api/v1/licenses/token?api_key=key-s3cret#frag';
 
 /** A fetch failure as undici raises it: a TypeError whose cause is the system error. */
 function undiciFailure(code: string, extra: Record<string, unknown> = {}): Error {

@@ -1,3 +1,4 @@
+import { DEFAULT_TRUSTED_KEYS } from '../../src/license/keys.js';
 import { describe, expect, it } from 'vitest';
 import { LicenseConfigError } from '../../src/errors.js';
 import { generateIssuerKeys } from '../../src/issuer/keys.js';
@@ -49,8 +50,17 @@ describe('resolveConfig defaults', () => {
     expect(config.readTimeoutMs).toBe(10_000);
   });
 
-  it('has no API key, license key, state dir or trusted keys unless given', () => {
-    expect(config).toMatchObject({ apiKey: undefined, licenseKey: undefined, stateDir: undefined, trustedKeys: undefined });
+  it('has no API key, license key or state dir unless given, and trusts the shipped keys and issuer', () => {
+    expect(config).toMatchObject({ apiKey: undefined, licenseKey: undefined, stateDir: undefined });
+    expect(config.trustedKeys).toBe(DEFAULT_TRUSTED_KEYS);
+    expect(config.issuer).toBe('https://license.softclient4es.com');
+  });
+
+  it('refuses an API key that is not sk-... before anything else (SoftClient4ES: "invalid API key format")', () => {
+    for (const apiKey of ['key-1', 'sk-', 'SK-abc', 'sk-has space']) {
+      expectRejected({ version: 'x', apiKey }, 'apiKey');
+    }
+    expect(resolveConfig({ version: 'x', apiKey: 'sk-live-1' }, {}).apiKey).toBe('sk-live-1');
   });
 
   it('returns a frozen config', () => {

@@ -17,7 +17,7 @@ describe('isLoopbackHost', () => {
 describe('endpointProblem', () => {
   it.each([
     'https://license.softclient4es.com',
-    'https://licenses.example.com:8443/v1/license/refresh?x=1',
+    'https://licenses.example.com:8443/api/v1/licenses/refresh?x=1',
     'http://127.0.0.1:8080',
     'http://127.0.0.2/refresh',
     'http://localhost:3000/refresh',
@@ -37,7 +37,7 @@ describe('endpointProblem', () => {
     expect(endpointProblem(url)).toMatch(/https/);
   });
 
-  it.each(['license.softclient4es.com', '', '/v1/license/token', 'https://'])('says %j is not a URL', (url) => {
+  it.each(['license.softclient4es.com', '', '/api/v1/licenses/token', 'https://'])('says %j is not a URL', (url) => {
     expect(endpointProblem(url)).toMatch(/not a URL/);
   });
 

@@ -8,7 +8,7 @@ import { parseClaims, type VerifiedLicense } from '../../src/license/claims.js';
 
 const NOW = Date.UTC(2030, 0, 1);
 const NOW_S = NOW / 1000;
-const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'], quotas: { max_clusters: 3 } };
+const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'], quotas: { max_clusters: 3 } };
 
 let keys: IssuerKeys;
 let verify: LicenseVerifier;
@@ -51,21 +51,50 @@ async function expectRejected(token: string, purpose: 'received' | 'stored' = 'r
 
 describe('createVerifier accepts', () => {
   it('a good token, with its claims parsed', async () => {
-    const jwt = await mint({ platform: 'linux', refresh_url: 'https://licenses.example.com/refresh' });
+    const jwt = await mint({ platform: 'staging', refresh_url: 'https://licenses.example.com/refresh' });
     const license = await verify(jwt, { now: NOW, purpose: 'received' });
     expect(license.jwt).toBe(jwt);
     expect(license.claims).toEqual({
       sub: 'lic-pro',
       tier: 'Pro',
-      features: ['joins'],
+      features: ['federation'],
       quotas: { max_materialized_views: null, max_query_results: null, max_clusters: 3, max_joins: null },
       trial: false,
       iat: NOW_S,
       exp: NOW_S + 30 * 24 * 3600,
       refresh_url: 'https://licenses.example.com/refresh',
-      platform: 'linux',
+      platform: 'STAGING',
+      jti: 'lic-lic-pro',
+      org_name: 'lic-pro',
     });
     expect(Object.isFrozen(license)).toBe(true);
+  });
+
+  it('a token with an unknown tier, as Community', async () => {
+    const license = await verify(await mint({ extra: { tier: 'Platinum' } }), { now: NOW, purpose: 'received' });
+    expect(license.claims.tier).toBe('Community');
+  });
+
+  it('a token with a lower-case tier, as that tier', async () => {
+    const license = await verify(await mint({ extra: { tier: 'enterprise' } }), { now: NOW, purpose: 'received' });
+    expect(license.claims.tier).toBe('Enterprise');
+  });
+
+  it('a token without iat, leaving iat absent', async () => {
+    const license = await verify(await mint({ extra: { iat: undefined }, validFor: null }), { now: NOW, purpose: 'received' });
+    expect(license.claims.iat).toBeUndefined();
+    expect(license.claims.sub).toBe('lic-pro');
+  });
+
+  it('a token without iat that expires, for purpose received', async () => {
+    const license = await verify(await mint({ extra: { iat: undefined }, exp: NOW_S + 3600 }), { now: NOW, purpose: 'received' });
+    expect([license.claims.iat, license.claims.exp]).toEqual([undefined, NOW_S + 3600]);
+  });
+
+  it('a token issued by another issuer when the verifier is created for that issuer', async () => {
+    const other = createVerifier(keys.jwks, 'https://licenses.example.com');
+    const license = await other(await mint({ iss: 'https://licenses.example.com' }), { now: NOW, purpose: 'received' });
+    expect(license.claims.sub).toBe('lic-pro');
   });
 
   it('a token that never expires', async () => {
@@ -84,7 +113,7 @@ describe('createVerifier accepts', () => {
     expect(license.claims.iat).toBe(NOW_S + 240);
   });
 
-  it.each(['http://127.0.0.1:8080/v1/license/refresh', 'http://localhost/refresh', 'http://[::1]:9000/refresh'])(
+  it.each(['http://127.0.0.1:8080/api/v1/licenses/refresh', 'http://localhost/refresh', 'http://[::1]:9000/refresh'])(
     'a refresh_url over plain http to the loopback host of %s',
     async (refresh_url) => {
       expect((await verify(await mint({ refresh_url }), { now: NOW, purpose: 'received' })).claims.refresh_url).toBe(refresh_url);
@@ -107,9 +136,43 @@ describe('createVerifier rejects, with a LicenseVerificationError that quotes no
     await expectRejected(`${header}.${forged}.${signature}`);
   });
 
-  it('a token signed by another issuer (unknown kid)', async () => {
-    const error = await expectRejected(await mint({}, await generateIssuerKeys()));
-    expect(error.message).toMatch(/unknown key/);
+  it('a token signed by another issuer (unknown kid), naming the kid', async () => {
+    const stranger = await generateIssuerKeys('stranger-key-1');
+    const error = await expectRejected(await mint({}, stranger));
+    expect(error.message).toBe('license is signed by an unknown key id: stranger-key-1');
+  });
+
+  it('a token whose unknown kid is not printable, without quoting it', async () => {
+    const stranger = await generateIssuerKeys('bad kid\n{"level":30}');
+    const error = await expectRejected(await mint({}, stranger));
+    expect(error.message).toBe('license is signed by an unknown key id: (unprintable)');
+  });
+
+  it('a token without kid, signed by the trusted key', async () => {
+    const jwt = await new SignJWT({ iss: 'https://license.softclient4es.com', sub: 'lic-pro', tier: 'pro', iat: NOW_S, exp: NOW_S + 3600 })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .sign(keys.privateKey);
+    const error = await expectRejected(jwt);
+    expect(error.message).toBe('license has a missing key id (kid)');
+  });
+
+  it('a token from another issuer (iss), naming iss', async () => {
+    const error = await expectRejected(await mint({ iss: 'https://licenses.example.com' }));
+    expect(error.claim).toBe('iss');
+    expect(error.message).toContain('"iss"');
+  });
+
+  it('a token without iss, naming iss', async () => {
+    const error = await expectRejected(await mint({ extra: { iss: undefined } }));
+    expect(error.claim).toBe('iss');
+  });
+
+  it('a token of the default issuer when the verifier expects another one', async () => {
+    const other = createVerifier(keys.jwks, 'https://licenses.example.com');
+    await expect(other(await mint(), { now: NOW, purpose: 'received' })).rejects.toMatchObject({
+      code: 'ERR_LICENSE_VERIFICATION',
+      claim: 'iss',
+    });
   });
 
   it('a token signed by another key under the trusted kid', async () => {
@@ -195,18 +258,13 @@ describe('createVerifier rejects, with a LicenseVerificationError that quotes no
     expect(error.claim).toBe('sub');
   });
 
-  it('a token with an unknown tier', async () => {
-    const error = await expectRejected(await mint({ extra: { tier: 'Platinum' } }));
-    expect(error.claim).toBe('tier');
-  });
-
-  it('a token whose iat is missing', async () => {
-    const error = await expectRejected(await mint({ extra: { iat: undefined }, validFor: null }));
+  it('a token whose iat is not a number', async () => {
+    const error = await expectRejected(await mint({ extra: { iat: 'yesterday' }, validFor: null }));
     expect(error.claim).toBe('iat');
   });
 });
 
-function license(sub: string, iat: number): VerifiedLicense {
+function license(sub: string, iat: number | undefined): VerifiedLicense {
   return { jwt: `jwt-${sub}-${iat}`, claims: parseClaims({ sub, tier: 'Pro', iat }) };
 }
 
@@ -240,6 +298,19 @@ describe('checkSuccessor', () => {
 
   it('accepts a newer iat for the same license', () => {
     expect(() => checkSuccessor(license('lic-a', 100), license('lic-a', 101), true)).not.toThrow();
+  });
+
+  it.each([
+    ['the current license has no iat', undefined, 100],
+    ['the refreshed license has no iat', 100, undefined],
+    ['neither license has an iat', undefined, undefined],
+  ])('skips the rollback check when %s', (_, was, next) => {
+    expect(() => checkSuccessor(license('lic-a', was), license('lic-a', next), true)).not.toThrow();
+    expect(() => checkSuccessor(license('lic-a', was), license('lic-a', next), false)).not.toThrow();
+  });
+
+  it('still rejects another id in static-JWT mode when neither license has an iat', () => {
+    expect(() => checkSuccessor(license('lic-a', undefined), license('lic-b', undefined), true)).toThrow(LicenseVerificationError);
   });
 
   it('names iat when it refuses a rollback', () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createRedactor, REDACTED } from '../../src/inspector.js';
 
 const JWT = 'eyJhbGciOiJFZERTQSIsImtpZCI6Imlzc3VlciJ9.eyJzdWIiOiJsaWMtcHJvIiwidGllciI6IlBybyJ9.c2lnbmF0dXJlLWJ5dGVz';
-const API_KEY = 'sk_live_0123456789abcdef';
+const API_KEY = 'sk-live_0123456789abcdef';
 const LICENSE_KEY = 'static-license-key-text';
 
 describe('the inspection redaction', () => {

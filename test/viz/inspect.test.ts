@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readCache, unusedPort, useE2E, waitFor } from '../e2e/support/harness.js';
 
 const e2e = useE2E();
-const API_KEY = 'sk_viz_inspect_0123456789';
+const API_KEY = 'sk-viz_inspect_0123456789';
 const FIXTURE = fileURLToPath(new URL('./fixtures/inspected-agent.ts', import.meta.url));
 const RECORD_IMPORTS = fileURLToPath(new URL('./fixtures/record-imports.mjs', import.meta.url));
 const ROOT = path.resolve(path.dirname(FIXTURE), '../../..');
@@ -47,7 +47,8 @@ async function relayWithReceiver(): Promise<{ port: number; received: string[] }
 describe('live inspection', () => {
   it('shows the agent statechart to the inspector with no JWT, API key or license key in it', async () => {
     const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-inspected', tier: 'Pro' } } });
-    const licenseKey = await server.mint({ sub: 'lic-configured', tier: 'Pro' });
+    // Configured too, but past its grace period: the API key is the license's source (SoftClient4ES's order).
+    const licenseKey = await server.mint({ sub: 'lic-configured', tier: 'Pro', validFor: 86_400_000 }, Date.now() - 60 * 86_400_000);
     const stateDir = await e2e.tempDir();
     const { port, received } = await relayWithReceiver();
     const agent = e2e.agent({ apiKey: API_KEY, licenseKey, serverUrl: server.url, trustedKeys: server.keys.jwks, stateDir, inspect: { port } });

@@ -22,7 +22,7 @@ import { SteppingClock } from '../../../test/schedule/support/stepping-clock.js'
 /** The first instant of the story. */
 export const START = Date.UTC(2030, 0, 1);
 export const DURATION = 60 * DAY;
-const API_KEY = 'timeline-api-key';
+const API_KEY = 'sk-timeline-api-key';
 const SEED = 20300101;
 
 /** The customer's subscription until day 8: 14-day licenses, renewed at every refresh. */

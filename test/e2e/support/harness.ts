@@ -5,7 +5,7 @@
  * and never leaks a timer or a socket into the next one.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -19,7 +19,12 @@ export const VERSION = '1.2.3';
 export const WARN = 40;
 export const ERROR = 50;
 export const HOUR = 3_600_000;
-export const CACHE_FILE = 'license-cache.json';
+/** The shared license cache, as SoftClient4ES names it: the last JWT fetched with an API key, alone. */
+export const CACHE_FILE = 'license-cache.jwt';
+/** The agent's own record beside it: which key fetched that JWT and when, and static-JWT mode's refresh. */
+export const STATE_FILE = 'license-state.json';
+/** The cache file of versions 0.1.x, migrated when found. */
+export const LEGACY_CACHE_FILE = 'license-cache.json';
 export const INSTANCE_ID_FILE = 'instance-id';
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -104,45 +109,110 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** The license cache file as stored, or `undefined` while there is none. */
+/**
+ * The cached license as the agent reads it from `license-cache.jwt` and `license-state.json`: the
+ * newer of the fetched and the static-JWT entry, in the snake_case of the state file. Read here
+ * independently of the agent's code, from the documented layout.
+ */
 export interface CacheFile {
-  readonly format: number;
   readonly license_id: string;
   readonly jwt: string;
   readonly fetched_at: string;
+  /** `null` for a static-JWT refresh, or a `license-cache.jwt` the state file does not describe. */
   readonly key_fingerprint: string | null;
 }
 
-export async function readCacheText(dir: string): Promise<string | undefined> {
+/** `license-state.json` as stored. */
+export interface StateFile {
+  readonly format: number;
+  readonly api_key?: { jwt_sha256: string; license_id: string; fetched_at: string; key_fingerprint: string };
+  readonly static_jwt?: { jwt: string; license_id: string; fetched_at: string };
+}
+
+async function readTextIfExists(file: string): Promise<string | undefined> {
   try {
-    return await readFile(path.join(dir, CACHE_FILE), 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-export async function readCache(dir: string): Promise<CacheFile | undefined> {
-  const text = await readCacheText(dir);
-  if (text === undefined) return undefined;
+/** The text of `license-cache.jwt` (the JWT alone), or `undefined` while there is none. */
+export function readCacheText(dir: string): Promise<string | undefined> {
+  return readTextIfExists(path.join(dir, CACHE_FILE));
+}
+
+/** The text of `license-state.json`, or `undefined` while there is none. */
+export function readStateText(dir: string): Promise<string | undefined> {
+  return readTextIfExists(path.join(dir, STATE_FILE));
+}
+
+/** Both cache files as text, to tell whether anything in them changed. */
+export async function snapshotCache(dir: string): Promise<{ cache: string | undefined; state: string | undefined }> {
+  return { cache: await readCacheText(dir), state: await readStateText(dir) };
+}
+
+export async function readState(dir: string): Promise<StateFile | undefined> {
+  const text = await readStateText(dir);
+  return text === undefined ? undefined : (JSON.parse(text) as StateFile);
+}
+
+/** The `sub` of a JWT, unverified; `''` for a file that is not a JWT (a test planted it). */
+function subjectOf(jwt: string): string {
   try {
-    return JSON.parse(text) as CacheFile;
+    return String(decodeLicenseClaims(jwt).sub);
   } catch {
-    // Caught mid-write by a poll: the agent writes atomically, so this only means "not yet".
-    return undefined;
+    return '';
   }
 }
 
-/** Writes a license cache in the documented format, as an earlier run of the agent would have. */
+export async function readCache(dir: string): Promise<CacheFile | undefined> {
+  const jwt = (await readCacheText(dir))?.trim();
+  // Damaged on purpose by some tests: the agent ignores such a state file, and so does this view.
+  const state = await readState(dir).catch(() => undefined);
+  const entries: CacheFile[] = [];
+  if (jwt) {
+    const record = state?.api_key;
+    const bound = record !== undefined && record.jwt_sha256 === sha256Hex(jwt);
+    const fetchedAt = bound ? record.fetched_at : new Date(Math.floor((await stat(path.join(dir, CACHE_FILE))).mtimeMs)).toISOString();
+    entries.push({ license_id: subjectOf(jwt), jwt, fetched_at: fetchedAt, key_fingerprint: bound ? record.key_fingerprint : null });
+  }
+  if (state?.static_jwt) entries.push({ ...state.static_jwt, key_fingerprint: null });
+  return entries.reduce<CacheFile | undefined>((best, each) => (best && Date.parse(best.fetched_at) >= Date.parse(each.fetched_at) ? best : each), undefined);
+}
+
+/**
+ * Writes the license cache as an earlier run of the agent would have: with an API key, the JWT to
+ * `license-cache.jwt` and its record to `license-state.json`; without, a static-JWT refresh in
+ * `license-state.json` only (kept beside what is there).
+ */
 export async function writeCache(dir: string, entry: { jwt: string; fetchedAt: number; apiKey?: string }): Promise<void> {
-  const file: CacheFile = {
+  const previous = await readState(dir).catch(() => undefined);
+  const license_id = String(decodeLicenseClaims(entry.jwt).sub);
+  const fetched_at = new Date(entry.fetchedAt).toISOString();
+  const state: StateFile = entry.apiKey === undefined
+    ? { ...previous, format: 1, static_jwt: { license_id, jwt: entry.jwt, fetched_at } }
+    : { ...previous, format: 1, api_key: { jwt_sha256: sha256Hex(entry.jwt), license_id, fetched_at, key_fingerprint: sha256Hex(entry.apiKey) } };
+  if (entry.apiKey !== undefined) await writeFile(path.join(dir, CACHE_FILE), entry.jwt, { mode: 0o600 });
+  await writeFile(path.join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Writes `license-cache.jwt` as SoftClient4ES does: the JWT alone, and no state file of ours. */
+export async function writeSoftClientCache(dir: string, jwt: string): Promise<void> {
+  await writeFile(path.join(dir, CACHE_FILE), jwt, { mode: 0o600 });
+}
+
+/** Writes the `license-cache.json` of versions 0.1.x (format 1), as the migration finds it. */
+export async function writeLegacyCache(dir: string, entry: { jwt: string; fetchedAt: number; apiKey?: string }): Promise<void> {
+  const file = {
     format: 1,
     license_id: String(decodeLicenseClaims(entry.jwt).sub),
     jwt: entry.jwt,
     fetched_at: new Date(entry.fetchedAt).toISOString(),
     key_fingerprint: entry.apiKey === undefined ? null : sha256Hex(entry.apiKey),
   };
-  await writeFile(path.join(dir, CACHE_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(path.join(dir, LEGACY_CACHE_FILE), `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** The current time in whole epoch seconds, as JWT claims count it. */

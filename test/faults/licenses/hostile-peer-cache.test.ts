@@ -1,7 +1,8 @@
 /**
  * Hostile licenses planted in the shared cache (issue 4, row 7, through the third way in): processes
  * sharing a state dir adopt a license a peer refreshed, so a forged, replayed or malformed JWT
- * written to `license-cache.json` as a peer's fresh result must be refused like a refresh answer:
+ * written to `license-cache.jwt` (with the record in `license-state.json` that makes it a peer's
+ * fresh result for this API key) must be refused like a refresh answer:
  * the agent goes to the server itself, and the license in force is never the planted one.
  * The schedule runs on a simulated clock, so that the tick comes after the plant, always; the
  * requests, files and verification are real.
@@ -12,24 +13,31 @@ import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../../src/index.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { CACHE_FILE, nowSeconds, sha256Hex, useE2E, waitFor, waitForRequests, writeCache } from '../../e2e/support/harness.js';
+import { CACHE_FILE, nowSeconds, sha256Hex, STATE_FILE, useE2E, waitFor, waitForRequests, writeCache } from '../../e2e/support/harness.js';
 import { HOSTILE_CASES } from './support/hostile-tokens.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_faults_peer_cache_key_2f7d';
+const API_KEY = 'sk-faults_peer_cache_key_2f7d';
 const SUB = 'lic-peer-cache';
 const INTERVAL_MS = 2_000;
 
 // Tying a refresh to the current license id is static-JWT mode's; these agents hold an API key.
 const PEER_CASES = HOSTILE_CASES.filter((hostile) => !hostile.staticOnly);
 
-/** Writes `jwt` as a peer's refresh with this API key would (whole file, renamed into place). */
+/**
+ * Writes `jwt` as a peer's refresh with this API key would: the JWT alone to `license-cache.jwt`,
+ * then the record that ties it to the key and the time (each a whole file, renamed into place).
+ */
 async function plantPeerRefresh(dir: string, jwt: string, fetchedAt: number): Promise<void> {
-  const file = { format: 1, license_id: SUB, jwt, fetched_at: new Date(fetchedAt).toISOString(), key_fingerprint: sha256Hex(API_KEY) };
-  const temp = path.join(dir, '.planted.tmp');
-  await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, path.join(dir, CACHE_FILE));
+  const record = { jwt_sha256: sha256Hex(jwt.trim()), license_id: SUB, fetched_at: new Date(fetchedAt).toISOString(), key_fingerprint: sha256Hex(API_KEY) };
+  const plant = async (name: string, text: string) => {
+    const temp = path.join(dir, '.planted.tmp');
+    await writeFile(temp, text, { mode: 0o600 });
+    await rename(temp, path.join(dir, name));
+  };
+  await plant(CACHE_FILE, jwt);
+  await plant(STATE_FILE, `${JSON.stringify({ format: 1, api_key: record }, null, 2)}\n`);
 }
 
 /** An API-key agent on a cached Pro license, its schedule on a simulated clock at the real time. */

@@ -7,12 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { nowSeconds, readCacheText, sleep, useE2E, WARN, writeCache } from '../../e2e/support/harness.js';
+import { nowSeconds, readCache, sleep, snapshotCache, useE2E, WARN, writeCache } from '../../e2e/support/harness.js';
 import { HOSTILE_CASES, type HostileCase } from './support/hostile-tokens.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'sk_faults_hostile_key_5d1c';
+const API_KEY = 'sk-faults_hostile_key_5d1c';
 const SUB = 'lic-hostile';
 
 type Mode = 'static-jwt' | 'api-key';
@@ -63,7 +63,7 @@ describe.each<Mode>(['static-jwt', 'api-key'])('a hostile refresh answer in %s m
     const result = await agent.refreshNow();
     await agent.stop();
     expect(result).toMatchObject({ status: 'refreshed', previousTier: 'Pro', newTier: 'Enterprise' });
-    expect(JSON.parse((await readCacheText(dir)) ?? '{}')).toMatchObject({ jwt });
+    expect(await readCache(dir)).toMatchObject({ jwt });
   });
 
   it.each(casesOf(mode).map((hostile) => [hostile.name, hostile] as const))(
@@ -74,7 +74,7 @@ describe.each<Mode>(['static-jwt', 'api-key'])('a hostile refresh answer in %s m
       answerWith(server, jwt);
       const license = agent.license();
       expect(license).toMatchObject({ tier: 'Pro', licenseId: SUB });
-      const cacheBefore = await readCacheText(dir);
+      const cacheBefore = await snapshotCache(dir);
       const changes: unknown[] = [];
       agent.on('licenseChanged', (next) => changes.push(next));
 
@@ -92,7 +92,7 @@ describe.each<Mode>(['static-jwt', 'api-key'])('a hostile refresh answer in %s m
       expect(agent.license()).toBe(license);
       expect(changes).toEqual([]);
       expect(server.requests).toHaveLength(1);
-      expect(await readCacheText(dir)).toBe(cacheBefore);
+      expect(await snapshotCache(dir)).toEqual(cacheBefore);
     },
   );
 });

@@ -36,7 +36,7 @@ describe.each<Source>(['the licenseKey option', 'SOFTCLIENT4ES_LICENSE_KEY'])('a
       expect(agent.license().tier).toBe('Community');
       const errors = e2e.logs.at(ERROR);
       expect(errors).toHaveLength(1);
-      expect(errors[0]!.msg).toMatch(/configured license key does not verify; running as Community/);
+      expect(errors[0]!.msg).toBe('license expired or invalid - running in Community mode (the configured license key does not verify)');
       expect((errors[0]!['err'] as { message: string }).message).toMatch(hostile.startupProblem as RegExp);
       expect(server.requests).toHaveLength(0);
     },

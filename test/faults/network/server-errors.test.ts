@@ -27,7 +27,7 @@ describe.each(MODES)('in %s mode', (mode) => {
     await waitForRequests(server, 2, 2_000);
 
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(`HTTP ${status}: upstream is down`);
+    expect(warnings[0]!.msg).toContain(`HTTP status ${status}: upstream is down`);
     expect(faults.logs.at(ERROR)).toEqual([]);
     expectLicenseKept(agent, license);
     expectOnePerTick(server.requests.map((request) => request.receivedAt), INTERVAL_MS);
@@ -43,7 +43,7 @@ describe.each(MODES)('in %s mode, behind a proxy with a large error page', (mode
     const warnings = await refreshWarnings(faults, 1, 2_000);
 
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain('HTTP 503');
+    expect(warnings[0]!.msg).toContain("HTTP status 503");
     expectLicenseKept(agent, license);
   });
 });

@@ -71,7 +71,7 @@ describe.each(MODES)('in %s mode', (mode) => {
     expect(status.lastError).toBeNull();
     expect(https.requests).toHaveLength(1);
     const request = https.requests[0]!;
-    expect(mode === 'api-key' ? credentials(request, 'ApiKey') : credentials(request, 'Bearer')).toBe(mode === 'api-key' ? API_KEY : jwt);
+    expect(mode === 'api-key' ? credentials(request, 'Bearer') : credentials(request, 'Bearer')).toBe(mode === 'api-key' ? API_KEY : jwt);
     // A renewed license: a new object with the same terms.
     expect(agent.license()).not.toBe(license);
     expect(agent.license()).toMatchObject({ tier: 'Pro', licenseId: LICENSE.sub });

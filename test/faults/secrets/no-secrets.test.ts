@@ -25,8 +25,8 @@ afterEach(async () => {
 });
 const e2e = useE2E();
 
-const API_KEY = 'sk_live_4f9c2e7a1b8d6e3f0a5c9b2d7e1f4a8c';
-const PRO = { sub: 'lic-secret', tier: 'Pro', features: ['joins'] } as const;
+const API_KEY = 'sk-live_4f9c2e7a1b8d6e3f0a5c9b2d7e1f4a8c';
+const PRO = { sub: 'lic-secret', tier: 'Pro', features: ['federation'] } as const;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'default-logger-run.ts');
 
 /** A reference server behind a tap; agents talk to the tap. */
@@ -111,7 +111,7 @@ describe('API-key mode', () => {
 
     const results = await refreshThrough(agent, 1);
 
-    expect(e2e.logs.text()).toContain('HTTP 503');
+    expect(e2e.logs.text()).toContain("HTTP status 503");
     expectCleanEverywhere(agent, new SecretBook().add(API_KEY).addExchanges(front.exchanges), results);
   });
 
@@ -186,7 +186,7 @@ describe('static-JWT mode', () => {
 
     const results = await refreshThrough(agent, 2);
 
-    expect(e2e.logs.text()).toContain('HTTP 500');
+    expect(e2e.logs.text()).toContain("HTTP status 500");
     expectCleanEverywhere(agent, new SecretBook().add(licenseKey).addExchanges(front.exchanges), results);
   });
 
@@ -235,7 +235,7 @@ describe('a failed exchange in the log', () => {
       await agent.start();
     }
     const records = e2e.logs.at(WARN).filter((line) => line.msg.startsWith('license refresh failed'));
-    expect(records.map((line) => (line['err'] as { message: string }).message).join('\n')).toMatch(/connection refused[\s\S]*read timeout[\s\S]*HTTP 503/);
+    expect(records.map((line) => (line['err'] as { message: string }).message).join('\n')).toMatch(/connection refused[\s\S]*read timeout[\s\S]*HTTP status 503/);
     return records.map((line) => line['err'] as Record<string, unknown>);
   }
 
@@ -322,7 +322,7 @@ describe('the default logger (pino to stderr), in a child process', () => {
     const logLines = stderr.split('\n').filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(5);
     expect(stderr).toContain('license refresh rejected');
-    expect(stderr).toContain('HTTP 503');
+    expect(stderr).toContain("HTTP status 503");
     expectNoSecret(stderr, new SecretBook().add(...secrets), 'stderr');
   }, 40_000);
 });

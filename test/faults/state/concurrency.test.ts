@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
-import { INSTANCE_ID_FILE, readCacheText, sha256Hex, sleep, useE2E, UUID_V4, waitFor, WARN } from '../../e2e/support/harness.js';
+import { INSTANCE_ID_FILE, readCacheText, readStateText, sha256Hex, sleep, useE2E, UUID_V4, waitFor, WARN } from '../../e2e/support/harness.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const e2e = useE2E();
@@ -17,7 +17,7 @@ const fixtures: Fixture[] = [];
 afterEach(() => killAll(fixtures));
 
 const PROCESSES = 16;
-const API_KEY = 'sk_faults_concurrency_key_e93a';
+const API_KEY = 'sk-faults_concurrency_key_e93a';
 const SUB = 'lic-concurrency';
 
 describe('processes starting at once on an empty state dir', () => {
@@ -43,13 +43,13 @@ describe('processes starting at once on an empty state dir', () => {
 });
 
 describe('two agents in one process sharing a state dir', () => {
-  it('never leave a cache file that does not parse while both refresh, and end on a valid one', async () => {
+  it('never leave a cache file that is not whole while both refresh, and end on a valid one', async () => {
     const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: SUB, tier: 'Pro' } } });
     const dir = await e2e.tempDir();
     const options = { apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '20ms' } };
     const agents = [e2e.agent(options), e2e.agent(options)];
     await Promise.all(agents.map((agent) => agent.start()));
-    await waitFor(() => readCacheText(dir), 5_000, 'the first cache write');
+    await waitFor(() => readStateText(dir), 5_000, 'the first cache write');
 
     let running = true;
     // REFRESH LICENSE bypasses the turn-taking: both agents write whenever they like.
@@ -61,12 +61,17 @@ describe('two agents in one process sharing a state dir', () => {
     const seen = new Set<string>();
     const until = Date.now() + 2_000;
     while (Date.now() < until) {
-      const text = await readCacheText(dir);
+      // license-cache.jwt must be a whole JWT (three parts, a JSON payload); license-state.json whole JSON.
+      const jwt = await readCacheText(dir);
+      const state = await readStateText(dir);
       try {
-        JSON.parse(text ?? '');
-        seen.add(text as string);
+        const [, payload, signature] = (jwt ?? '').split('.');
+        JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
+        if (!signature) throw new Error('no signature');
+        JSON.parse(state ?? '');
+        seen.add(jwt as string);
       } catch {
-        unparsable.push(text ?? '(missing)');
+        unparsable.push(`${jwt ?? '(missing)'} | ${state ?? '(missing)'}`);
       }
       await sleep(1);
     }
@@ -79,10 +84,10 @@ describe('two agents in one process sharing a state dir', () => {
     // The reads saw the file change under them, again and again.
     expect(seen.size).toBeGreaterThanOrEqual(3);
     expect(requests).toBeGreaterThanOrEqual(10);
-    const file = JSON.parse((await readCacheText(dir)) ?? '') as Record<string, unknown>;
-    expect(file).toMatchObject({ format: 1, license_id: SUB, key_fingerprint: sha256Hex(API_KEY) });
-    const { payload } = await jwtVerify(file['jwt'] as string, createLocalJWKSet(server.keys.jwks));
-    expect(payload).toMatchObject({ sub: SUB, tier: 'Pro' });
+    const state = JSON.parse((await readStateText(dir)) ?? '') as Record<string, unknown>;
+    expect(state).toMatchObject({ format: 1, api_key: { license_id: SUB, key_fingerprint: sha256Hex(API_KEY) } });
+    const { payload } = await jwtVerify((await readCacheText(dir)) ?? '', createLocalJWKSet(server.keys.jwks));
+    expect(payload).toMatchObject({ sub: SUB, tier: expect.stringMatching(/^pro$/i) });
     expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     const trouble = e2e.logs.lines.filter((line) => line.level >= WARN && !/under 1 minute/.test(line.msg));
     expect(trouble.map((line) => line.msg)).toEqual([]);

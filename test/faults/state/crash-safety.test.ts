@@ -10,14 +10,14 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CACHE_FILE, INSTANCE_ID_FILE, sha256Hex, sleep, useE2E, UUID_V4 } from '../../e2e/support/harness.js';
+import { CACHE_FILE, INSTANCE_ID_FILE, sha256Hex, sleep, STATE_FILE, useE2E, UUID_V4 } from '../../e2e/support/harness.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const e2e = useE2E();
 const fixtures: Fixture[] = [];
 afterEach(() => killAll(fixtures));
 
-const API_KEY = 'sk_faults_crash_key_0c4e';
+const API_KEY = 'sk-faults_crash_key_0c4e';
 const SUB = 'lic-crash';
 const KILLS = 50;
 /** Children loading ahead of their turn: loading (node, tsx, the agent) is most of a cycle. */
@@ -80,10 +80,13 @@ describe('a refreshing process killed with SIGKILL', () => {
       expect(await child.kill(), `kill ${kill} (seed ${seed})`).toBe('SIGKILL');
 
       const context = `after kill ${kill} (seed ${seed})`;
-      const cache = JSON.parse(await readFile(path.join(dir, CACHE_FILE), 'utf8')) as Record<string, unknown>;
-      expect(cache, context).toMatchObject({ format: 1, license_id: SUB, key_fingerprint: sha256Hex(API_KEY) });
-      const { payload } = await jwtVerify(cache['jwt'] as string, keySet);
-      expect(payload, context).toMatchObject({ sub: SUB, tier: 'Pro' });
+      // Each file whole: the JWT alone, verifying; the state JSON. (A kill between the two writes
+      // leaves the state describing the previous JWT, which the agent then reads as unknown.)
+      const jwt = await readFile(path.join(dir, CACHE_FILE), 'utf8');
+      const { payload } = await jwtVerify(jwt, keySet);
+      expect(payload, context).toMatchObject({ sub: SUB, tier: expect.stringMatching(/^pro$/i) });
+      const state = JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as Record<string, unknown>;
+      expect(state, context).toMatchObject({ format: 1, api_key: { license_id: SUB, key_fingerprint: sha256Hex(API_KEY) } });
       const stored = await readFile(path.join(dir, INSTANCE_ID_FILE), 'utf8');
       firstId ??= stored.trim();
       expect(firstId, context).toMatch(UUID_V4);

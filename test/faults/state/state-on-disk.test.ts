@@ -16,6 +16,7 @@ import {
   INSTANCE_ID_FILE,
   sha256Hex,
   sleep,
+  STATE_FILE,
   useE2E,
   UUID_V4,
   waitForRequests,
@@ -31,7 +32,7 @@ const e2e = useE2E();
 const fixtures: Fixture[] = [];
 afterEach(() => killAll(fixtures));
 
-const API_KEY = 'sk_faults_state_key_71b0';
+const API_KEY = 'sk-faults_state_key_71b0';
 const SUB = 'lic-state';
 const NOBODY = 65_534;
 /** How long the read-only child goes on refreshing after its first refresh. */
@@ -62,12 +63,16 @@ async function runAgent(server: LicenseServer, stateDir: string) {
   return status;
 }
 
-/** The cache file must be whole: JSON in the documented format, its JWT verifying against `server`. */
+/**
+ * The cache files must be whole: `license-cache.jwt` the JWT alone, verifying against `server`, and
+ * `license-state.json` in the documented format, describing that very JWT.
+ */
 async function expectCompleteCache(dir: string, server: LicenseServer): Promise<void> {
-  const file = JSON.parse(await readFile(path.join(dir, CACHE_FILE), 'utf8')) as Record<string, unknown>;
-  expect(file).toMatchObject({ format: 1, license_id: SUB, key_fingerprint: sha256Hex(API_KEY) });
-  const { payload } = await jwtVerify(file['jwt'] as string, createLocalJWKSet(server.keys.jwks));
-  expect(payload).toMatchObject({ sub: SUB, tier: 'Pro' });
+  const jwt = await readFile(path.join(dir, CACHE_FILE), 'utf8');
+  const { payload } = await jwtVerify(jwt, createLocalJWKSet(server.keys.jwks));
+  expect(payload).toMatchObject({ sub: SUB, tier: expect.stringMatching(/^pro$/i) });
+  const state = JSON.parse(await readFile(path.join(dir, STATE_FILE), 'utf8')) as Record<string, unknown>;
+  expect(state).toMatchObject({ format: 1, api_key: { jwt_sha256: sha256Hex(jwt), license_id: SUB, key_fingerprint: sha256Hex(API_KEY) } });
 }
 
 function expectKeptRunning(status: { tier: string; instanceId: string | null }, server: LicenseServer, logs: LogCapture): void {
@@ -124,6 +129,7 @@ describe('an unusable state dir', () => {
       await execFileAsync('id', ['nobody']);
       await chmod(parent, 0o755);
       await chmod(path.join(dir, CACHE_FILE), 0o644);
+      await chmod(path.join(dir, STATE_FILE), 0o644);
       await chmod(path.join(dir, INSTANCE_ID_FILE), 0o644);
       await chmod(dir, 0o755);
     } else {
@@ -151,26 +157,38 @@ describe('an unusable state dir', () => {
 
 describe('a damaged state file', () => {
   it.each([
-    ['a corrupt', '{"format":1,"license_id":"lic-state","jwt":"eyJ'],
-    ['an empty', ''],
-  ])('replaces %s cache file with a complete one after one warning', async (_what, content) => {
+    ['a corrupt cache file', CACHE_FILE, 'eyJhbGciOiJFZERTQSJ9.eyJzdWIi', /license cache is unreadable/],
+    ['a corrupt state file', STATE_FILE, '{"format":1,"api_key":{"jwt_sha256":"', /license cache state file is unreadable/],
+  ])('replaces %s with a complete one after one warning', async (_what, file, content, warning) => {
     const server = await apiKeyServer();
     const dir = await e2e.tempDir();
-    await writeFile(path.join(dir, CACHE_FILE), content, { mode: 0o600 });
+    await writeFile(path.join(dir, file), content, { mode: 0o600 });
 
     const status = await runAgent(server, dir);
 
     expectKeptRunning(status, server, e2e.logs);
     const warnings = stateWarnings(e2e.logs);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.msg).toMatch(/license cache is unreadable/);
+    expect(warnings[0]!.msg).toMatch(warning);
+    await expectCompleteCache(dir, server);
+  });
+
+  it('takes an empty cache file for none, as SoftClient4ES does, and replaces it without a warning', async () => {
+    const server = await apiKeyServer();
+    const dir = await e2e.tempDir();
+    await writeFile(path.join(dir, CACHE_FILE), '', { mode: 0o600 });
+
+    const status = await runAgent(server, dir);
+
+    expectKeptRunning(status, server, e2e.logs);
+    expect(stateWarnings(e2e.logs)).toEqual([]);
     await expectCompleteCache(dir, server);
   });
 
   it('does not repeat its warnings at every refresh when the cache file can be neither read nor written', async () => {
     const server = await apiKeyServer();
     const dir = await e2e.tempDir();
-    // A directory where the cache file should be: reads fail with EISDIR, and so does every rename.
+    // A directory where the cache file should be: reads refuse it (not a regular file), and every rename fails (EISDIR).
     await mkdir(path.join(dir, CACHE_FILE));
 
     const status = await runAgent(server, dir);

@@ -15,7 +15,7 @@ import { startLicenseServer, type LicenseServer } from '../../../src/issuer/inde
 import { WARN, captureLogs, writeCache, type LogCapture } from '../../e2e/support/harness.js';
 
 const T0 = Date.UTC(2030, 0, 1);
-const API_KEY = 'key-set-back';
+const API_KEY = 'sk-key-set-back';
 const PRO = { sub: 'lic-set-back', tier: 'Pro' } as const;
 
 /** A simulated clock whose reading can also be set back (timers keep their own course). */

@@ -16,7 +16,7 @@ afterEach(() => {
 });
 const e2e = useE2E();
 
-const API_KEY = 'key-long-interval';
+const API_KEY = 'sk-key-long-interval';
 
 /** Starts an API-key agent at T0 with `interval` and a year-long license (no expiry cadence in the way). */
 async function startWithInterval(interval: string) {

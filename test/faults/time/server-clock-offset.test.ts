@@ -12,7 +12,7 @@ import { WARN, useE2E } from '../../e2e/support/harness.js';
 
 const e2e = useE2E();
 
-const API_KEY = 'key-offset';
+const API_KEY = 'sk-key-offset';
 const PRO = { sub: 'lic-offset', tier: 'Pro' } as const;
 const TOLERANCE_MS = 2_000;
 

@@ -18,8 +18,8 @@ afterEach(() => {
 });
 const e2e = useE2E();
 
-const API_KEY = 'key-wall-clock';
-const PAID = { sub: 'lic-paid', tier: 'Enterprise', features: ['joins'] } as const;
+const API_KEY = 'sk-key-wall-clock';
+const PAID = { sub: 'lic-paid', tier: 'Enterprise', features: ['federation'] } as const;
 
 /** The machine sleeps for `ms`: the wall clock jumps, no timer fires. */
 function suspend(ms: number): void {

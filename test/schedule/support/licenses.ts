@@ -12,7 +12,7 @@ export const COMMUNITY_QUOTAS = { max_materialized_views: 1, max_query_results: 
 export const PAID: LicenseTemplate = {
   sub: 'lic-paid',
   tier: 'Enterprise',
-  features: ['joins', 'materialized_views'],
+  features: ['federation', 'materialized_views'],
   quotas: PAID_QUOTAS,
 };
 

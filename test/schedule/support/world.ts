@@ -17,8 +17,8 @@ export { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
 
 /** The simulated start of every test (a fixed instant, so runs are reproducible). */
 export const T0 = Date.UTC(2030, 0, 1);
-export const API_KEY = 'key-pro';
-export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['joins'] };
+export const API_KEY = 'sk-key-pro';
+export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
 
 /** How long, in real time, a settle waits for the agents' HTTP exchanges before failing the test. */
 const SETTLE_TIMEOUT_MS = 5_000;

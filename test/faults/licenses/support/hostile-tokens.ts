@@ -61,7 +61,7 @@ function upgrade(context: HostileContext): LicenseTemplate {
   return {
     sub: context.sub,
     tier: 'Enterprise',
-    features: ['joins', 'materialized_views'],
+    features: ['federation', 'materialized_views'],
     iat: Math.max(nowSeconds(), context.currentIat),
     ...(context.refreshUrl === undefined ? {} : { refresh_url: context.refreshUrl }),
   };
@@ -100,8 +100,26 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     name: 'an unknown kid (signed by the trusted key, under a kid nobody trusts)',
     build: (context) =>
       new SignJWT(upgradeClaims(context)).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: 'kid-nobody-trusts' }).sign(context.server.keys.privateKey),
-    refreshProblem: /signed by an unknown key/,
-    startupProblem: /signed by an unknown key/,
+    refreshProblem: /license is signed by an unknown key id: kid-nobody-trusts/,
+    startupProblem: /license is signed by an unknown key id: kid-nobody-trusts/,
+  },
+  {
+    name: 'no kid (signed by the trusted key, saying no key id)',
+    build: (context) => new SignJWT(upgradeClaims(context)).setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' }).sign(context.server.keys.privateKey),
+    refreshProblem: /license has a missing key id \(kid\)/,
+    startupProblem: /license has a missing key id \(kid\)/,
+  },
+  {
+    name: 'another issuer (iss) under the trusted key',
+    build: (context) => mint(context, { iss: 'https://licenses.attacker.example' }),
+    refreshProblem: /license claim "iss"/,
+    startupProblem: /license claim "iss"/,
+  },
+  {
+    name: 'no iss under the trusted key',
+    build: (context) => mint(context, { extra: { iss: undefined } }),
+    refreshProblem: /license claim "iss"/,
+    startupProblem: /license claim "iss"/,
   },
   {
     name: 'alg none',
@@ -156,7 +174,7 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   },
   {
     name: 'a refresh_url over http to a non-loopback host',
-    build: (context) => mint(context, { refresh_url: 'http://licenses.example.com/v1/license/refresh' }),
+    build: (context) => mint(context, { refresh_url: 'http://licenses.example.com/api/v1/licenses/refresh' }),
     refreshProblem: /license claim "refresh_url" must use https/,
     startupProblem: /license claim "refresh_url" must use https/,
   },

@@ -15,10 +15,10 @@ import { gaps, nowSeconds, useE2E, waitFor, writeCache, type E2E, type LogCaptur
 export type Mode = 'api-key' | 'static-jwt';
 export const MODES: readonly Mode[] = ['api-key', 'static-jwt'];
 
-export const API_KEY = 'sk_faults_network_5b1e07c2';
+export const API_KEY = 'sk-faults_network_5b1e07c2';
 /** The regular refresh interval of most tests: short enough to count ticks over a second or two. */
 export const INTERVAL_MS = 400;
-export const LICENSE: LicenseTemplate = { sub: 'lic-faults', tier: 'Pro', features: ['joins'] };
+export const LICENSE: LicenseTemplate = { sub: 'lic-faults', tier: 'Pro', features: ['federation'] };
 
 /** Anything shaped like a JWT (header and payload are base64url JSON objects). */
 const JWT_SHAPE = /eyJ[\w-]+\.eyJ[\w-]+/;

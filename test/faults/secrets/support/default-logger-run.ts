@@ -10,7 +10,7 @@ import { createLicenseAgent } from '../../../../src/index.js';
 import { startLicenseServer, type FaultResponse, type RecordedRequest } from '../../../../src/issuer/index.js';
 
 const stateRoot = process.argv[2] as string;
-const API_KEY = 'sk_live_default_logger_9d2f7c1e5a3b8f6d';
+const API_KEY = 'sk-live_default_logger_9d2f7c1e5a3b8f6d';
 const PRO = { sub: 'lic-default-logger', tier: 'Pro' } as const;
 const secrets = new Set<string>([API_KEY]);
 

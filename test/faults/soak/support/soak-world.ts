@@ -17,8 +17,8 @@ import { LICENSE_ID, faultHandler, type BehaviourParams } from './behaviours.js'
 import { createDriver } from './driver.js';
 import { startFront, type Front, type FrontExchange } from './front.js';
 
-export const API_KEY = 'key-soak';
-export const SOAK_TEMPLATE: LicenseTemplate = { sub: LICENSE_ID, tier: 'Pro', features: ['joins'] };
+export const API_KEY = 'sk-key-soak';
+export const SOAK_TEMPLATE: LicenseTemplate = { sub: LICENSE_ID, tier: 'Pro', features: ['federation'] };
 
 export interface SoakStep extends BehaviourParams {
   /** How far the run moves the clock after setting this behaviour. */
