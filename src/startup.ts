@@ -115,7 +115,7 @@ async function usableCache(cached: CachedLicense | undefined, fingerprint: strin
     return undefined;
   }
   deps.log.warn(license ? 'cached license is past its grace period; deleting it' : 'cached license no longer verifies; deleting it');
-  await cache?.discard();
+  await cache?.discard(cached.jwt);
   return undefined;
 }
 
@@ -223,7 +223,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   const configuring = meanwhile(configuredLicense(deps));
   const { stateDir, writable } = await openStateDir(deps);
   const reader = stateDir === undefined ? undefined : new LicenseCache(stateDir, log);
-  const reading = mayCache ? meanwhile(reader?.read()) : undefined;
+  const reading = mayCache ? meanwhile(reader?.readEntries()) : undefined;
   const cleaning = writable && stateDir !== undefined ? meanwhile(removeOrphanedTempFiles(stateDir)) : undefined;
   // A pinned id (containers) wins; otherwise the state dir's, or a fresh in-memory one.
   const instanceId = config.instanceId ?? (stateDir === undefined
@@ -233,7 +233,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   const cache = writable ? reader : undefined;
   const ledger = writable && stateDir !== undefined ? new SentLedger(stateDir, log) : undefined;
 
-  const [configured, cached, keyFingerprint] = await Promise.all([
+  const [configured, entries, keyFingerprint] = await Promise.all([
     configuring,
     reading,
     config.apiKey ? fingerprintApiKey(config.apiKey) : null,
@@ -244,11 +244,13 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
     const fingerprint = keyFingerprint as string;
+    // The JWT fetched with an API key (ours, or SoftClient4ES's beside us): never a static one.
+    const cached = entries?.fetched;
     const cachedLicense = await usableCache(cached, fingerprint, cache, deps);
     if (cachedLicense) log.info({ licenseId: cachedLicense.claims.sub, tier: cachedLicense.claims.tier }, 'using cached license');
     chosen = apiKeyInput(cachedLicense, cached, fingerprint, deps);
   } else if (mode === 'static-jwt' && configured) {
-    chosen = await staticInput(configured, cached, deps);
+    chosen = await staticInput(configured, entries?.staticJwt, deps);
   } else {
     // No license, or a configured one that does not verify: Community, with no refresh path to trust.
     if (!config.licenseKey) log.info('no license configured - running in Community mode');

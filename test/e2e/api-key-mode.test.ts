@@ -35,7 +35,8 @@ function stampEachToken(server: Awaited<ReturnType<typeof e2e.server>>, apiKey: 
 }
 
 function serialOf(jwt: string): unknown {
-  return (decodeLicenseClaims(jwt)['quotas'] as { max_query_results?: unknown } | undefined)?.max_query_results;
+  // The issuer writes the result-rows quota as SoftClient4ES does: max_result_rows.
+  return (decodeLicenseClaims(jwt)['quotas'] as { max_result_rows?: unknown } | undefined)?.max_result_rows;
 }
 
 describe('API-key mode: the scheduled fetch', () => {

@@ -54,7 +54,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('workers sharing one state directory', () => {
   it('agree on one instance id, refresh about once per interval between them, and end on the same license', async () => {
-    const server = await e2e.server({ apiKeys: { sk_worker_key: { sub: 'lic-shared', tier: 'Enterprise' } } });
+    const server = await e2e.server({ apiKeys: { 'sk-worker_key': { sub: 'lic-shared', tier: 'Enterprise' } } });
     const dir = await e2e.tempDir();
     const jwksFile = path.join(await e2e.tempDir(), 'jwks.json');
     await writeFile(jwksFile, JSON.stringify(server.keys.jwks));

@@ -57,7 +57,7 @@ describe('stop()', () => {
   });
 
   it('sends nothing and records nothing when stop() comes as the first fetch begins (the refresh path still loading)', async () => {
-    const server = await e2e.server({ apiKeys: { sk_e2e_stop_key: { sub: 'lic-stop', tier: 'Pro' } } });
+    const server = await e2e.server({ apiKeys: { 'sk-e2e_stop_key': { sub: 'lic-stop', tier: 'Pro' } } });
     const stateDir = await e2e.tempDir();
     const agent = e2e.agent({ apiKey: 'sk-e2e_stop_key', serverUrl: server.url, stateDir, trustedKeys: server.keys.jwks });
     let stopping: Promise<void> | undefined;

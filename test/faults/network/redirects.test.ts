@@ -37,7 +37,7 @@ describe.each(MODES)('in %s mode', (mode) => {
     await waitForRequests(server, 2, 2_000);
 
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(`HTTP status ${status}`);
+    expect(warnings[0]!.msg).toContain(`license server answered with unexpected HTTP status ${status}`);
     expect(elsewhere.requests).toEqual([]);
     expectLicenseKept(agent, license);
     expectOnePerTick(server.requests.map((request) => request.receivedAt), INTERVAL_MS);
@@ -51,7 +51,7 @@ describe.each(MODES)('in %s mode', (mode) => {
     await expectNextRegularTick(agent, INTERVAL_MS);
     await waitForRequests(server, 2, 2_000);
 
-    expect(warnings[0]!.msg).toContain("HTTP status 307");
+    expect(warnings[0]!.msg).toContain('license server answered with unexpected HTTP status 307');
     expect(server.requests.map((request) => request.path).filter((path) => path.startsWith('/moved'))).toEqual([]);
     expectLicenseKept(agent, license);
     expectOnePerTick(server.requests.map((request) => request.receivedAt), INTERVAL_MS);

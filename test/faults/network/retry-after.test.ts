@@ -30,7 +30,7 @@ async function failBeforeTick(options: {
   });
   tick = firstTickAt;
   const result = await agent.refreshNow();
-  expect(result).toMatchObject({ status: 'failed', message: expect.stringContaining(`HTTP status ${options.status}`) });
+  expect(result).toMatchObject({ status: 'failed', message: expect.stringContaining(`license server answered with unexpected HTTP status ${options.status}`) });
   const failedAt = Date.parse(agent.status().lastAttempt!.at);
   // The premise: the manual refresh failed before the regular tick, which therefore stays.
   expect(server.requests[0]!.receivedAt).toBeLessThan(tick - options.holdMs);

@@ -20,14 +20,14 @@ const faults = useNetworkFaults();
 describe.each(MODES)('in %s mode', (mode) => {
   it.each([500, 502, 503, 504])('keeps the license, warns "HTTP %i" with the server\'s message and keeps one request per tick', async (status) => {
     const server = await faults.referenceServer();
-    server.respondWith(() => ({ status, headers: { 'content-type': 'application/json' }, body: '{"error":"upstream is down"}' }));
+    server.respondWith(() => ({ status, headers: { 'content-type': 'application/json' }, body: '{"message":"upstream is down"}' }));
     const { agent, license } = await faults.licensedAgent({ mode, endpoint: server.url, issuer: server });
     const warnings = await refreshWarnings(faults, 1, 2_000);
     await expectNextRegularTick(agent, INTERVAL_MS);
     await waitForRequests(server, 2, 2_000);
 
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain(`HTTP status ${status}: upstream is down`);
+    expect(warnings[0]!.msg).toContain(`license server answered with unexpected HTTP status ${status}: upstream is down`);
     expect(faults.logs.at(ERROR)).toEqual([]);
     expectLicenseKept(agent, license);
     expectOnePerTick(server.requests.map((request) => request.receivedAt), INTERVAL_MS);
@@ -43,7 +43,7 @@ describe.each(MODES)('in %s mode, behind a proxy with a large error page', (mode
     const warnings = await refreshWarnings(faults, 1, 2_000);
 
     expect(warnings[0]!.level).toBe(WARN);
-    expect(warnings[0]!.msg).toContain("HTTP status 503");
+    expect(warnings[0]!.msg).toContain('license server answered with unexpected HTTP status 503');
     expectLicenseKept(agent, license);
   });
 });

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REFRESH_PATH } from '../../../src/issuer/index.js';
+import { REFRESH_PATH, TOKEN_PATH } from '../../../src/issuer/index.js';
 import { credentials, nowSeconds, waitFor, WARN } from '../../e2e/support/harness.js';
 import {
   API_KEY,
@@ -71,7 +71,9 @@ describe.each(MODES)('in %s mode', (mode) => {
     expect(status.lastError).toBeNull();
     expect(https.requests).toHaveLength(1);
     const request = https.requests[0]!;
-    expect(mode === 'api-key' ? credentials(request, 'Bearer') : credentials(request, 'Bearer')).toBe(mode === 'api-key' ? API_KEY : jwt);
+    // Both modes send a Bearer credential: the API key to the token endpoint, the JWT to its refresh_url.
+    expect(credentials(request, 'Bearer')).toBe(mode === 'api-key' ? API_KEY : jwt);
+    expect(request.path).toBe(mode === 'api-key' ? TOKEN_PATH : REFRESH_PATH);
     // A renewed license: a new object with the same terms.
     expect(agent.license()).not.toBe(license);
     expect(agent.license()).toMatchObject({ tier: 'Pro', licenseId: LICENSE.sub });

@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyClient, createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { REFRESH_PATH, generateIssuerKeys, mintLicense, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
-import { WARN, nowSeconds, readCache, unusedPort, useE2E, waitFor } from '../../e2e/support/harness.js';
+import { WARN, nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
 import { startFront, type Front } from '../soak/support/front.js';
 import { SecretBook, expectNoSecret } from './support/secrets.js';
 
@@ -25,6 +25,8 @@ afterEach(async () => {
 });
 const e2e = useE2E();
 
+/** pino's info level: where the agent logs the message of a 200 answer. */
+const INFO = 30;
 const API_KEY = 'sk-live_4f9c2e7a1b8d6e3f0a5c9b2d7e1f4a8c';
 const PRO = { sub: 'lic-secret', tier: 'Pro', features: ['federation'] } as const;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'default-logger-run.ts');
@@ -89,14 +91,14 @@ describe('API-key mode', () => {
     let answers = 0;
     server.respondWith((request) =>
       answers++ % 2 === 0
-        ? { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `unknown API key ${credentialsOf(request)}` }) }
+        ? { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `unknown API key ${credentialsOf(request)}` }) }
         : { status: 403, headers: { 'content-type': 'text/plain' }, body: `forbidden: ${request.headers.authorization}` });
     await agent.start();
 
     const results = await refreshThrough(agent, 2);
 
-    expect(e2e.logs.text()).toContain('HTTP 401');
-    expect(e2e.logs.text()).toContain('HTTP 403');
+    expect(e2e.logs.text()).toContain('license server rejected the request with HTTP 401: unknown API key [redacted]');
+    expect(e2e.logs.text()).toContain('license server answered with unexpected HTTP status 403: forbidden: Bearer [redacted]');
     expectCleanEverywhere(agent, new SecretBook().add(API_KEY).addExchanges(front.exchanges), results);
   });
 
@@ -111,8 +113,27 @@ describe('API-key mode', () => {
 
     const results = await refreshThrough(agent, 1);
 
-    expect(e2e.logs.text()).toContain("HTTP status 503");
+    expect(e2e.logs.text()).toContain('license server answered with unexpected HTTP status 503: overloaded');
     expectCleanEverywhere(agent, new SecretBook().add(API_KEY).addExchanges(front.exchanges), results);
+  });
+
+  it('logs no secret when a 200 answer carries a message that echoes the key and the token', async () => {
+    const { server, front, stateDir, agent } = await apiKeyAgent();
+    await agent.start();
+    const fresh = await server.mint(PRO);
+    server.respondWith((request) => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jwt: fresh, message: `trial ends soon for ${credentialsOf(request)}; your token is ${fresh}` }),
+    }));
+
+    const results = await refreshThrough(agent, 1);
+
+    const notices = e2e.logs.at(INFO).filter((line) => line.msg.startsWith('license server: trial ends soon'));
+    expect(notices.length).toBeGreaterThanOrEqual(1);
+    expect(notices[0]!.msg).toBe('license server: trial ends soon for [redacted]; your token is [redacted]');
+    const book = new SecretBook().add(API_KEY, fresh, (await readCache(stateDir))?.jwt).addExchanges(front.exchanges);
+    expectCleanEverywhere(agent, book, results);
   });
 
   it('logs no secret when answers fail verification: a forged signature, an expired token, a body that is not JSON', async () => {
@@ -155,7 +176,8 @@ describe('API-key mode', () => {
 describe('static-JWT mode', () => {
   async function staticAgent() {
     const tapped = await tappedServer();
-    // Issued a minute ago, so that every re-issue is a different token.
+    // Issued a minute ago, so that every re-issue is a different token. Fresh, so the agent asks
+    // nothing at start: its first scheduled refresh is one interval (24 h) after iat.
     const licenseKey = await tapped.server.mint({ ...PRO, refresh_url: tapped.refreshUrl, iat: nowSeconds() - 60 });
     const stateDir = await e2e.tempDir();
     const agent = e2e.agent({ licenseKey, stateDir, trustedKeys: tapped.server.keys.jwks, refresh: { interval: '24h' } });
@@ -165,11 +187,11 @@ describe('static-JWT mode', () => {
   it('logs no secret through refreshes that succeed, REFRESH LICENSE included', async () => {
     const { front, licenseKey, stateDir, agent } = await staticAgent();
     await agent.start();
-    await waitFor(() => front.exchanges.length >= 1 && agent.status().state === 'scheduled', 3_000, 'the start-up refresh');
+    expect(front.exchanges).toEqual([]);
 
     const results = await refreshThrough(agent, 1);
 
-    expect(front.exchanges.map((exchange) => exchange.status)).toEqual([200, 200, 200]);
+    expect(front.exchanges.map((exchange) => exchange.status)).toEqual([200, 200]);
     const book = new SecretBook().add(licenseKey, (await readCache(stateDir))?.jwt).addExchanges(front.exchanges);
     expectCleanEverywhere(agent, book, results);
   });
@@ -179,14 +201,16 @@ describe('static-JWT mode', () => {
     let answers = 0;
     server.respondWith((request) =>
       answers++ % 2 === 0
-        ? { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `license ${credentialsOf(request)} revoked` }) }
+        ? { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `license ${credentialsOf(request)} revoked` }) }
         : { status: 500, body: `crashed on ${request.headers.authorization}` });
     await agent.start();
-    await waitFor(() => front.exchanges.length >= 1 && agent.status().state !== 'refreshing', 3_000, 'the start-up refresh');
+    expect(front.exchanges).toEqual([]);
 
     const results = await refreshThrough(agent, 2);
 
-    expect(e2e.logs.text()).toContain("HTTP status 500");
+    expect(front.exchanges.map((exchange) => exchange.status)).toEqual([401, 500, 401]);
+    expect(e2e.logs.text()).toContain('license server rejected the request with HTTP 401: license [redacted] revoked');
+    expect(e2e.logs.text()).toContain('license server answered with unexpected HTTP status 500: crashed on Bearer [redacted]');
     expectCleanEverywhere(agent, new SecretBook().add(licenseKey).addExchanges(front.exchanges), results);
   });
 
@@ -200,10 +224,12 @@ describe('static-JWT mode', () => {
     const answers = [otherSub, older, forged, unsigned].map(jwtAnswer);
     server.respondWith(() => answers.shift());
     await agent.start();
-    await waitFor(() => front.exchanges.length >= 1 && agent.status().state !== 'refreshing', 3_000, 'the start-up refresh');
+    expect(front.exchanges).toEqual([]);
 
     const results = await refreshThrough(agent, 3);
 
+    // All four refused answers were served, one per refreshNow()/refreshLicense().
+    expect(front.exchanges.map((exchange) => exchange.status)).toEqual([200, 200, 200, 200]);
     expect(agent.status().licenseId).toBe(PRO.sub);
     const book = new SecretBook().add(licenseKey, otherSub, older, forged, unsigned).addExchanges(front.exchanges);
     expectCleanEverywhere(agent, book, results);
@@ -218,7 +244,7 @@ describe('static-JWT mode', () => {
     await agent.start();
     const results = await refreshThrough(agent, 1);
 
-    expect(e2e.logs.text()).toContain('does not verify');
+    expect(e2e.logs.text()).toContain('license expired or invalid - running in Community mode (the configured license key does not verify)');
     expectCleanEverywhere(agent, new SecretBook().add(licenseKey), results);
   });
 });
@@ -235,7 +261,7 @@ describe('a failed exchange in the log', () => {
       await agent.start();
     }
     const records = e2e.logs.at(WARN).filter((line) => line.msg.startsWith('license refresh failed'));
-    expect(records.map((line) => (line['err'] as { message: string }).message).join('\n')).toMatch(/connection refused[\s\S]*read timeout[\s\S]*HTTP status 503/);
+    expect(records.map((line) => (line['err'] as { message: string }).message).join('\n')).toMatch(/connection refused[\s\S]*read timeout[\s\S]*unexpected HTTP status 503/);
     return records.map((line) => line['err'] as Record<string, unknown>);
   }
 
@@ -321,8 +347,9 @@ describe('the default logger (pino to stderr), in a child process', () => {
     const { secrets } = JSON.parse(stdout) as { secrets: string[] };
     const logLines = stderr.split('\n').filter((line) => line.startsWith('{'));
     expect(logLines.length).toBeGreaterThan(5);
-    expect(stderr).toContain('license refresh rejected');
-    expect(stderr).toContain("HTTP status 503");
+    expect(stderr).toContain('license refresh rejected: license server rejected the request with HTTP 401: unknown key [redacted]');
+    expect(stderr).toContain('license refresh rejected: license server rejected the request with HTTP 401: revoked: Bearer [redacted]');
+    expect(stderr).toContain('license server answered with unexpected HTTP status 503: down; saw Bearer [redacted]');
     expectNoSecret(stderr, new SecretBook().add(...secrets), 'stderr');
   }, 40_000);
 });

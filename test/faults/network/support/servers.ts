@@ -144,7 +144,7 @@ export function retryAfter(status: number, form: 'seconds' | 'date', delayMs: nu
       const now = Date.now();
       const at = form === 'seconds' ? now + delayMs : Math.ceil((now + delayMs) / 1000) * 1000;
       named.push(at);
-      const body = '{"error":"slow down"}';
+      const body = '{"message":"slow down"}';
       response.writeHead(status, {
         'content-type': 'application/json',
         'retry-after': form === 'seconds' ? String(delayMs / 1000) : new Date(at).toUTCString(),

@@ -38,7 +38,7 @@ const fetched = await minted({});
 const refreshed = await minted({});
 script([
   () => jwtAnswer(fetched),
-  (request) => ({ status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `unknown key ${credentials(request)}` }) }),
+  (request) => ({ status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `unknown key ${credentials(request)}` }) }),
   (request) => ({ status: 503, headers: { 'retry-after': '30' }, body: `down; saw ${request.headers.authorization}` }),
   () => jwtAnswer(refreshed),
 ]);
@@ -50,7 +50,8 @@ await apiKeyAgent.start();
 for (let i = 0; i < 3; i++) await apiKeyAgent.refreshNow();
 await apiKeyAgent.stop();
 
-// Static-JWT mode: the start-up refresh, a 401 echoing the bearer, a forged answer, a good refresh.
+// Static-JWT mode: a fresh license asks nothing at start (its first refresh is one interval after
+// iat), so four refreshNow() calls: a good refresh, a 401 echoing the bearer, a forged answer, a good refresh.
 const licenseKey = await minted({ refresh_url: server.refreshUrl, iat: nowSeconds() - 60 });
 const reissued = await minted({ refresh_url: server.refreshUrl });
 const reissuedAgain = await minted({ refresh_url: server.refreshUrl });
@@ -64,8 +65,7 @@ const staticAgent = createLicenseAgent({
   version: '1.0.0', licenseKey, stateDir: path.join(stateRoot, 'static'), trustedKeys: server.keys.jwks, env: {}, refresh: { interval: '24h' },
 });
 await staticAgent.start();
-while (staticAgent.status().state !== 'scheduled') await new Promise((resolve) => setTimeout(resolve, 10));
-for (let i = 0; i < 3; i++) await staticAgent.refreshNow();
+for (let i = 0; i < 4; i++) await staticAgent.refreshNow();
 await staticAgent.stop();
 
 await server.close();

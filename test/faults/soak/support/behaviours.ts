@@ -5,7 +5,7 @@
  */
 import { KeyObject, generateKeyPairSync, sign } from 'node:crypto';
 import type { FaultResponse, IssuerKeys, LicenseTemplate, RecordedRequest } from '../../../../src/issuer/index.js';
-import { decodeLicenseClaims } from '../../../../src/issuer/index.js';
+import { decodeLicenseClaims, REFRESH_PATH } from '../../../../src/issuer/index.js';
 import { templateClaims } from '../../../../src/issuer/mint.js';
 
 export const BEHAVIOURS = [
@@ -89,8 +89,11 @@ export function faultHandler(params: BehaviourParams, context: BehaviourContext)
   };
 }
 
-/** The refresh endpoint re-issues the presented license: keep its sub. */
+/**
+ * The refresh endpoint re-issues the presented license: keep its sub. (The token endpoint's Bearer
+ * is the API key, not a license.)
+ */
 function subOf(request: RecordedRequest): { sub?: string } {
   const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-  return bearer === undefined ? {} : { sub: String(decodeLicenseClaims(bearer).sub) };
+  return bearer === undefined || request.path !== REFRESH_PATH ? {} : { sub: String(decodeLicenseClaims(bearer).sub) };
 }
