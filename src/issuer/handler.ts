@@ -50,9 +50,9 @@ async function record(context: IssuerContext, request: IncomingMessage): Promise
 
 async function answer(context: IssuerContext, recorded: RecordedRequest, tooLarge: boolean): Promise<Answer> {
   const route = ROUTES.get(recorded.path);
-  if (!route) return { reply: { status: 404, body: { error: 'not found' } } };
-  if (recorded.method !== 'POST') return { reply: { status: 405, body: { error: 'method not allowed' } }, headers: { allow: 'POST' } };
-  if (tooLarge) return { reply: { status: 413, body: { error: 'body is over 64 KiB' } } };
+  if (!route) return { reply: { status: 404, body: { message: 'not found' } } };
+  if (recorded.method !== 'POST') return { reply: { status: 405, body: { message: 'method not allowed' } }, headers: { allow: 'POST' } };
+  if (tooLarge) return { reply: { status: 413, body: { message: 'body is over 64 KiB' } } };
   // Authentication comes before the body check, inside each route: a stranger learns nothing.
   return { reply: await route(context, recorded) };
 }
@@ -73,7 +73,7 @@ export function createRequestHandler(context: IssuerContext): RequestListener {
   return (request, response) => {
     handle(context, request, response).catch(() => {
       // A bug in a handler must show up as a 500 in the test, not as a hung request.
-      if (!response.headersSent) sendReply(response, { status: 500, body: { error: 'internal error' } });
+      if (!response.headersSent) sendReply(response, { status: 500, body: { message: 'internal error' } });
       else response.destroy();
     });
   };

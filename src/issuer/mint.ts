@@ -24,7 +24,7 @@ export interface LicenseTemplate {
   readonly org_name?: string;
   /** Default `https://license.softclient4es.com`. */
   readonly iss?: string;
-  /** Default `[]`. */
+  /** Absent: no `features` claim, which reads as every feature. */
   readonly features?: readonly string[];
   /** Missing quota names are unlimited (`null`), as a paid license usually is. */
   readonly quotas?: Partial<Quotas>;
@@ -71,7 +71,8 @@ export function templateClaims(template: LicenseTemplate, now: number): JWTPaylo
     jti: template.jti ?? `lic-${template.sub}`,
     org_name: template.org_name ?? template.sub,
     tier: template.tier.toLowerCase(),
-    features: [...(template.features ?? [])],
+    // No features in the template: no claim, which SoftClient4ES reads as every feature.
+    ...(template.features === undefined ? {} : { features: [...template.features] }),
     quotas: quotaClaims({ ...UNLIMITED_QUOTAS, ...template.quotas }),
     trial: template.trial ?? false,
     iat,

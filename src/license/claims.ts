@@ -150,8 +150,9 @@ function readOptionalString(payload: Record<string, unknown>, claim: string): st
   return value;
 }
 
+/** Upper case, as SoftClient4ES names its platforms; blank is absent (production). */
 function readPlatform(payload: Record<string, unknown>): string | undefined {
-  return readOptionalString(payload, 'platform')?.trim().toUpperCase();
+  return readOptionalString(payload, 'platform')?.trim().toUpperCase() || undefined;
 }
 
 function readSeconds(payload: Record<string, unknown>, claim: 'iat' | 'exp'): number | undefined {

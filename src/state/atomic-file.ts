@@ -18,7 +18,7 @@ const DIRECTORY_SYNC_REFUSALS = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 
  *
  * @example
  * ```ts
- * tempPathFor('/state/license-cache.json'); // '/state/.license-cache.json.4242.9f1c2a0b7d3e.tmp'
+ * tempPathFor('/state/license-cache.jwt'); // '/state/.license-cache.jwt.4242.9f1c2a0b7d3e.tmp'
  * ```
  */
 export function tempPathFor(file: string): string {
@@ -93,7 +93,7 @@ export async function syncDirectory(dir: string): Promise<void> {
  *
  * @example
  * ```ts
- * await writeFileAtomic(path.join(dir, 'license-cache.json'), JSON.stringify(entry));
+ * await writeFileAtomic(path.join(dir, 'license-cache.jwt'), jwt);
  * ```
  */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {

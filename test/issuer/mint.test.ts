@@ -1,3 +1,4 @@
+import { KNOWN_FEATURES } from '../../src/license/claims.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { parseClaims } from '../../src/license/claims.js';
@@ -33,7 +34,8 @@ describe('mintLicense', () => {
     expect(parseClaims(decodeLicenseClaims(jwt))).toMatchObject({
       sub: 'lic-1',
       tier: 'Pro',
-      features: [],
+      // No features in the template: no claim, which reads as all six (as Community has).
+      features: KNOWN_FEATURES,
       trial: false,
       iat: IAT,
       exp: IAT + 30 * 24 * 3600,
@@ -49,7 +51,6 @@ describe('mintLicense', () => {
       jti: 'lic-org-acme',
       org_name: 'org-acme',
       tier: 'enterprise',
-      features: [],
       quotas: { max_materialized_views: null, max_result_rows: null, max_clusters: 2, max_joins: null },
       trial: false,
       iat: IAT,
