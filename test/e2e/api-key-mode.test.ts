@@ -88,7 +88,8 @@ describe('API-key mode: the scheduled fetch', () => {
     for (const serial of [1, 2, 3]) {
       const cache = await waitFor(async () => {
         const file = await readCache(dir);
-        return file && serialOf(file.jwt) === serial ? file : undefined;
+        // Two files are written, the JWT first: wait until the state file describes it too.
+        return file && serialOf(file.jwt) === serial && file.key_fingerprint !== null ? file : undefined;
       }, 3_000, `cache of answer ${serial}`);
       expect(agent.quota('max_query_results')).toBe(serial);
       expect(agent.license().tier).toBe('Pro');
