@@ -60,10 +60,12 @@ async function sending<T>(deps: RefreshDeps, request: Omit<SentRequest, 'status'
 
 async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSignal): Promise<string | undefined> {
   const facts = deps.bodyFacts();
+  // Every credential the agent holds, not only the one sent: a server may quote any of them.
+  const secrets = [deps.config.apiKey, deps.config.licenseKey, input.license?.jwt];
   if (input.mode === 'api-key') {
     const body = buildTokenRequestBody(facts);
     const client = deps.apiKeyClient();
-    return sending(deps, { endpoint: 'token', url: client.url, body }, () => client.fetchJwt(deps.config.apiKey as string, { body, signal }));
+    return sending(deps, { endpoint: 'token', url: client.url, body }, () => client.fetchJwt(deps.config.apiKey as string, { body, signal, secrets }));
   }
   const license = input.license;
   const refreshUrl = license?.claims.refresh_url;
@@ -72,7 +74,7 @@ async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSig
   }
   const body = buildRefreshRequestBody(license.claims.sub, facts);
   return sending(deps, { endpoint: 'refresh', url: refreshUrl, body }, () =>
-    refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal }, deps.now));
+    refreshLicense(deps.http(), { refreshUrl, jwt: license.jwt, body, signal, secrets }, deps.now));
 }
 
 /** The `fetchLicense` effect: resolves to a verified successor license, or `undefined` for "no change". */

@@ -25,6 +25,11 @@ export interface FetchJwtOptions {
   /** The body to send; default `{}`. The agent sends instance id, version, uptime and telemetry. */
   readonly body?: TokenRequestBody | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The other credentials the caller holds (its license JWTs): cut, with the key, out of any server
+   * text quoted in an error or a notice, fragments included.
+   */
+  readonly secrets?: readonly (string | undefined)[] | undefined;
 }
 
 /**
@@ -64,7 +69,7 @@ export class ApiKeyClient {
       body: options.body ?? {},
       signal: options.signal,
     });
-    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now(), secrets: [apiKey], onMessage: this.#onMessage }) as string;
+    return readJwtAnswer(answer, { allowNoContent: false, now: this.#now(), secrets: [apiKey, ...(options.secrets ?? [])], onMessage: this.#onMessage }) as string;
   }
 
   /** Releases the client's sockets. */

@@ -5,6 +5,7 @@
  * `200` whose body is not what the contract says.
  */
 import { LicenseHttpError, LicenseResponseError } from '../errors.js';
+import { createSecretRedactor } from '../secret-redaction.js';
 import type { HttpAnswer } from './http.js';
 
 /** Longest server message quoted in an error; the rest is cut. */
@@ -24,14 +25,14 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Anything shaped like a JWT (or its first two parts): never quoted, whoever it belongs to. */
-const JWT_SHAPE = /eyJ[\w-]*\.[\w-]*(?:\.[\w-]*)?/g;
+/** What server text is cleaned of: every credential the agent holds (absent ones are skipped). */
+type Secrets = readonly (string | undefined)[];
 
 /**
  * The server's own words about a failure, from `{ "error" | "message" }` or the plain body, with
- * the credentials we sent cut out: a server that echoes them must not put them in our logs.
+ * the credentials cut out: a server that echoes them must not put them in our logs.
  */
-function serverMessage(answer: HttpAnswer, secrets: readonly string[]): string {
+function serverMessage(answer: HttpAnswer, clean: (text: string) => string): string {
   let message = answer.text;
   try {
     const parsed = JSON.parse(answer.text) as { error?: unknown; message?: unknown };
@@ -40,42 +41,52 @@ function serverMessage(answer: HttpAnswer, secrets: readonly string[]): string {
   } catch {
     // Not JSON: quote the text as it is.
   }
-  return cleanMessage(message, secrets);
+  return clean(message);
 }
 
-/** Server text made fit for a log line: no credential we sent, nothing JWT-shaped, printable, short. */
-function cleanMessage(text: string, secrets: readonly string[]): string {
-  let message = text;
-  for (const secret of secrets) if (secret) message = message.split(secret).join('[redacted]');
-  // Keep only printable characters so that a hostile body cannot forge log lines.
-  const clean = message.replace(JWT_SHAPE, '[redacted]').replace(/[^\x20-\x7e]/g, ' ').trim();
-  return clean.length > MAX_MESSAGE_LENGTH ? `${clean.slice(0, MAX_MESSAGE_LENGTH)}…` : clean;
+/**
+ * Server text made fit for a log line: no fragment of a credential, nothing shaped like one,
+ * printable, short. Cut after redaction: a cut first could end the text on the first few characters
+ * of a secret, too few to be recognised as one.
+ */
+function messageCleaner(secrets: Secrets): (text: string) => string {
+  let redact: ((text: string) => string) | undefined;
+  return (text) => {
+    // Indexed on first use: a 200 without a message quotes nothing and indexes nothing.
+    redact ??= createSecretRedactor(secrets);
+    // Keep only printable characters so that a hostile body cannot forge log lines.
+    const clean = redact(text).replace(/[^\x20-\x7e]/g, ' ').trim();
+    return clean.length > MAX_MESSAGE_LENGTH ? `${clean.slice(0, MAX_MESSAGE_LENGTH)}…` : clean;
+  };
 }
 
 /**
  * The JWT in a license server's answer, or `undefined` for a `204` where `allowNoContent` is set.
- * `now` dates a `Retry-After` given as an HTTP date; `secrets` (the API key or JWT sent) are cut out
- * of any server message quoted in an error.
+ * `now` dates a `Retry-After` given as an HTTP date; `secrets` (the credential sent, and every other
+ * the agent holds: API key, license key, current license) are cut, fragments included, out of any
+ * server text quoted in an error or a notice.
  */
 export function readJwtAnswer(
   answer: HttpAnswer,
   options: {
     allowNoContent: boolean;
     now: number;
-    secrets?: readonly string[];
+    secrets?: Secrets;
     /** Gets the `message` of a `200` answer (a notice for the operator), cleaned like any server text. */
     onMessage?: ((message: string) => void) | undefined;
   },
 ): string | undefined {
   if (answer.status === 204 && options.allowNoContent) return undefined;
+  const clean = messageCleaner(options.secrets ?? []);
   if (answer.status !== 200) {
-    const said = serverMessage(answer, options.secrets ?? []);
+    const said = serverMessage(answer, clean);
     const retryAfterMs = parseRetryAfter(header(answer, 'retry-after'), options.now);
     return fail(answer.status, said, retryAfterMs);
   }
   const contentType = header(answer, 'content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType.trim())) {
-    throw new LicenseResponseError(`license server answered 200 with content type "${contentType || 'none'}", not JSON`);
+    // The header is the server's text too.
+    throw new LicenseResponseError(`license server answered 200 with content type "${clean(contentType) || 'none'}", not JSON`);
   }
   let body: unknown;
   try {
@@ -89,7 +100,7 @@ export function readJwtAnswer(
     throw new LicenseResponseError('license server answered 200 without a "jwt" string');
   }
   const message = (body as { message?: unknown }).message;
-  if (typeof message === 'string' && message.trim() !== '') options.onMessage?.(cleanMessage(message, options.secrets ?? []));
+  if (typeof message === 'string' && message.trim() !== '') options.onMessage?.(clean(message));
   return jwt;
 }
 

@@ -10,6 +10,8 @@ export interface RefreshRequest {
   readonly jwt: string;
   readonly body: RefreshRequestBody;
   readonly signal?: AbortSignal | undefined;
+  /** The other credentials the caller holds (an API key): cut, with the JWT, out of any server text quoted. */
+  readonly secrets?: readonly (string | undefined)[] | undefined;
 }
 
 /**
@@ -23,5 +25,5 @@ export async function refreshLicense(http: HttpClient, request: RefreshRequest, 
     body: request.body,
     signal: request.signal,
   });
-  return readJwtAnswer(answer, { allowNoContent: true, now: now(), secrets: [request.jwt] });
+  return readJwtAnswer(answer, { allowNoContent: true, now: now(), secrets: [request.jwt, ...(request.secrets ?? [])] });
 }

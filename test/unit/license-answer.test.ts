@@ -191,6 +191,40 @@ describe('readJwtAnswer with the credentials sent', () => {
   });
 });
 
+describe('readJwtAnswer with fragments of the credentials held', () => {
+  const KEY = 'sk-live_7Qm2xK9pL4vN8rT1wZ6bY3cF5hJ0dG2s';
+  const LICENSE = 'eyJhbGciOiJFZERTQSIsImtpZCI6Imlzc3VlciJ9.eyJzdWIiOiJsaWMtcHJvIn0.q3R8vYz1Lm0Wn5Xb7Kc2Tp9Hd4Fg6Js-Ua_Ee';
+  const SIGNATURE = LICENSE.split('.')[2] as string;
+  const held = { allowNoContent: false, now: NOW, secrets: [KEY, undefined, LICENSE] };
+
+  it.each([
+    ['a 24-character prefix of the key', 401, KEY.slice(0, 24)],
+    ['the middle of the key', 403, KEY.slice(10, 30)],
+    ['the key in base64', 500, Buffer.from(KEY).toString('base64')],
+    ['the signature of a license held', 429, SIGNATURE],
+  ])('cuts %s out of a %d message', (_, status, echo) => {
+    const error = thrownBy(() => readJwtAnswer(answer(status, JSON.stringify({ message: `about ${echo}: no` })), held)) as LicenseHttpError;
+    expect(error.message).toMatch(/: about \[redacted\]: no$/);
+  });
+
+  it('cuts a fragment out of the message of a 200 answer', () => {
+    const messages: string[] = [];
+    readJwtAnswer(answer(200, JSON.stringify({ jwt: 'aaa.bbb.ccc', message: `trial ends for ${KEY.slice(-12)}` })), { ...held, onMessage: (message) => messages.push(message) });
+    expect(messages).toEqual(['trial ends for [redacted]']);
+  });
+
+  it('cuts a fragment out of a content type it quotes', () => {
+    const error = thrownBy(() => readJwtAnswer(answer(200, '{}', { 'content-type': `text/${KEY.slice(3, 20)}` }), held)) as LicenseResponseError;
+    expect(error).toBeInstanceOf(LicenseResponseError);
+    expect(error.message).toBe('license server answered 200 with content type "text/[redacted]", not JSON');
+  });
+
+  it('cuts the message to 200 characters after redaction', () => {
+    const error = thrownBy(() => readJwtAnswer(answer(500, JSON.stringify({ message: `${KEY.slice(0, 24)} ${'y'.repeat(300)}` })), held)) as LicenseHttpError;
+    expect(error.message).toBe(`license server answered with unexpected HTTP status 500: [redacted] ${'y'.repeat(189)}…`);
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('is undefined when the header is absent', () => {
     expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
