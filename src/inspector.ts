@@ -8,16 +8,17 @@
  * Nothing secret may reach the inspector, and XState hands it everything: snapshots with the
  * license JWT in the context, fetch results (a verified license with its `jwt`), event payloads.
  * `sanitizeContext` covers only part of that, so every event is rebuilt through a deep redaction
- * before it leaves: JWT-looking strings, values under secret-sounding keys, and the configured API
- * key and license key wherever they appear.
+ * before it leaves: JWT-looking strings, values under secret-sounding keys, and any fragment of the
+ * configured API key and license key wherever it appears.
  *
  * The WebSocket connection is our own (undici's `WebSocket`): the one of `createWebSocketInspector`
  * reconnects every 5 s forever once its socket errs, even after `stop()`, and would keep the process
  * alive.
  */
 import type { InspectionEvent, Observer } from 'xstate';
+import { createSecretRedactor, REDACTED } from './secret-redaction.js';
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 /** How long the agent waits between attempts to reach the relay. */
 const RECONNECT_MS = 5_000;
@@ -25,16 +26,15 @@ const RECONNECT_MS = 5_000;
 const MAX_QUEUED = 200;
 const MAX_DEPTH = 12;
 const SECRET_KEY = /jwt|token|api_?key|authorization|license_?key|secret|password/i;
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 
 /**
- * A deep copy of `value` as plain JSON data, with every secret replaced by `[redacted]`: strings
- * that look like a JWT, the values of keys such as `jwt`, `token`, `apiKey` or `authorization`, and
- * each of `secrets` wherever it occurs inside a string. Cycles and depth are cut.
+ * A deep copy of `value` as plain JSON data, with every secret replaced by `[redacted]`: the values
+ * of keys such as `jwt`, `token`, `apiKey` or `authorization`, and inside any string what the
+ * agent's one redaction rule cuts (see `secret-redaction.ts`): fragments of `secrets`, and anything
+ * shaped like a JWT or an API key. Cycles and depth are cut.
  */
 export function createRedactor(secrets: readonly (string | undefined)[]): (value: unknown) => unknown {
-  const known = secrets.filter((secret): secret is string => typeof secret === 'string' && secret.length >= 4);
-  const redactText = (text: string) => known.reduce((out, secret) => out.split(secret).join(REDACTED), text.replace(JWT_LIKE, REDACTED));
+  const redactText = createSecretRedactor(secrets);
 
   const copy = (value: unknown, depth: number, seen: Set<object>): unknown => {
     if (typeof value === 'string') return redactText(value);

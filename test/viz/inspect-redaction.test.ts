@@ -26,6 +26,12 @@ describe('the inspection redaction', () => {
     expect(JSON.stringify(redact(event))).not.toMatch(new RegExp(`${API_KEY}|${LICENSE_KEY}`));
   });
 
+  it('replaces a fragment of the API key, and the signature of the license key alone, inside any string', () => {
+    const redactLicensed = createRedactor([API_KEY, JWT]);
+    const event = { message: `refused ${API_KEY.slice(0, 12)} and ${JWT.split('.')[2]}` };
+    expect(redactLicensed(event)).toEqual({ message: `refused ${REDACTED} and ${REDACTED}` });
+  });
+
   it('redacts the verified license a fetch actor returns', () => {
     const done = { type: 'xstate.done.actor.regularFetch', output: { jwt: JWT, claims: { sub: 'lic-pro', tier: 'Pro' } } };
     expect(redact(done)).toEqual({ type: 'xstate.done.actor.regularFetch', output: { jwt: REDACTED, claims: { sub: 'lic-pro', tier: 'Pro' } } });
