@@ -20,6 +20,11 @@ export type FetchLicense = (input: FetchInput, signal: AbortSignal) => Promise<F
 
 /** One agent's implementations of the statechart's placeholders. */
 export interface AgentEffects {
+  /**
+   * Told of an effect that threw: a log line or a cache write that fails must not stop the
+   * statechart (an error in an action puts the whole actor in error), so it is reported and skipped.
+   */
+  readonly onEffectError: (error: unknown, effect: string) => void;
   readonly fetchLicense: FetchLicense;
   readonly persistLicense: (args: EffectArgs) => void;
   readonly logRefreshFailure: (args: EffectArgs) => void;
@@ -38,16 +43,29 @@ function effectsOf(system: object): AgentEffects {
   return effects;
 }
 
+type ActionEffect = Exclude<keyof AgentEffects, 'fetchLicense' | 'onEffectError'>;
+
+/** Runs the action effect `name` of the actor's agent; one that throws is reported, never rethrown. */
+function runEffect<K extends ActionEffect>(name: K, system: object, ...args: Parameters<AgentEffects[K]>): void {
+  const effects = effectsOf(system);
+  try {
+    (effects[name] as (...all: Parameters<AgentEffects[K]>) => void)(...args);
+  } catch (error) {
+    effects.onEffectError(error, name);
+  }
+}
+
 const provideEffects = () => licenseAgentMachine.provide({
   actors: {
-    fetchLicense: fromPromise<FetchOutput, FetchInput>(({ input, signal, system }) => effectsOf(system).fetchLicense(input, signal)),
+    // async: a fetch that throws before it returns a promise still ends in the machine's onError.
+    fetchLicense: fromPromise<FetchOutput, FetchInput>(async ({ input, signal, system }) => effectsOf(system).fetchLicense(input, signal)),
   },
   actions: {
-    persistLicense: (args) => effectsOf(args.system).persistLicense(args),
-    logRefreshFailure: (args) => effectsOf(args.system).logRefreshFailure(args),
-    logExpiryNotice: (args, params) => effectsOf(args.system).logExpiryNotice(args, params),
-    logGrace: (args) => effectsOf(args.system).logGrace(args),
-    logDegraded: (args) => effectsOf(args.system).logDegraded(args),
+    persistLicense: (args) => runEffect('persistLicense', args.system, args),
+    logRefreshFailure: (args) => runEffect('logRefreshFailure', args.system, args),
+    logExpiryNotice: (args, params) => runEffect('logExpiryNotice', args.system, args, params),
+    logGrace: (args) => runEffect('logGrace', args.system, args),
+    logDegraded: (args) => runEffect('logDegraded', args.system, args),
   },
 });
 

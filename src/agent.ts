@@ -11,9 +11,10 @@ import type { AgentContext, AgentMode } from '../machines/context.js';
 import type { LicenseAgentMachine } from '../machines/license-agent.machine.js';
 import { createAgentActor, type AgentActor, type AgentEffects, type FetchLicense } from './agent-machine.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
+import { ClockHealth } from './clock-health.js';
 import { createWallClock } from './clock.js';
 import { formatDuration } from './duration.js';
-import { describeError, LicenseConfigError } from './errors.js';
+import { describeError, LicenseConfigError, LicenseInternalError } from './errors.js';
 import { QUOTA_NAMES, type QuotaName, type Tier } from './license/claims.js';
 import {
   COMMUNITY_LICENSE,
@@ -23,12 +24,12 @@ import {
   type GraceStage,
   type ValidityStage,
 } from './license/effective.js';
-import { CLOCK_TOLERANCE_SECONDS, createVerifier, type LicenseVerifier } from './license/verify.js';
+import { createVerifier, type LicenseVerifier } from './license/verify.js';
 import { publishRefresh, publishState, subscribeUsage } from './channels.js';
 import type { AgentInspector } from './inspector.js';
 import { createAgentLogger, errorFields } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
-import { createHttpClient, type AnswerFacts, type HttpClient } from './net/http.js';
+import { createHttpClient, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
 import { createLogRefreshFailure, createPersistLicense } from './refresh.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
@@ -146,6 +147,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #prepared: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   readonly #verify: LicenseVerifier;
+  readonly #clockHealth: ClockHealth;
 
   constructor(options: LicenseAgentOptions) {
     super();
@@ -154,6 +156,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#config = resolveConfig(merged, this.#env);
     this.#log = createAgentLogger(options.logger);
     this.#clock = options.clock ?? createWallClock();
+    this.#clockHealth = new ClockHealth(this.#log, () => this.#clock.now());
     this.#random = options.random ?? Math.random;
     // A simulated clock is moved by its test, which sends `clock.wake` itself when it simulates a suspend.
     this.#watchClock = options.clock === undefined;
@@ -202,7 +205,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     let previousValidity: string | null = null;
     let attempts = 0;
     actor.subscribe({
-      next: (snapshot) => {
+      next: (snapshot) => this.#guarded('observer', () => {
         this.#adopt(snapshot);
         if (snapshot.context.attempts !== attempts) {
           attempts = snapshot.context.attempts;
@@ -221,12 +224,12 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
         previousState = state;
         publishState(() => ({ region: 'refresh', from, to: state, at: new Date(this.#clock.now()).toISOString() }));
         this.#announce('stateChanged', state, from);
-      },
-      error: (error) => this.#log.error({ err: { message: describeError(error) } }, 'license agent stopped on an internal error'),
+      }),
+      // The statechart itself threw (a guard, an assignment): the actor is done, the license stays.
+      error: (error) => this.#reportInternalError(error, 'statechart'),
     });
     actor.start();
     this.#adopt(actor.getSnapshot());
-    this.#checkClockAgainstLicense();
     const { context } = actor.getSnapshot();
     this.#log.info(
       { mode: context.mode, licenseId: this.#license.licenseId, tier: this.#license.tier, instanceId: startup.instanceId },
@@ -272,8 +275,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       instanceId: this.#startup?.instanceId ?? null,
       stateDir: this.#startup?.stateDir ?? null,
       now: this.#clock.now(),
-      serverClockOffsetMs: this.#serverClockOffsetMs,
-      clockWarning: this.#clockWarning,
+      serverClockOffsetMs: this.#clockHealth.serverOffsetMs,
+      clockWarning: this.#clockHealth.warning,
     });
   }
 
@@ -334,7 +337,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
    */
   notifyClockJump(): void {
     if (this.#stopped) return;
-    this.#checkClockAgainstLicense();
+    this.#clockHealth.checkLicense(this.#actor?.getSnapshot().context.license?.claims.iat);
     this.#actor?.send({ type: 'clock.wake' });
   }
 
@@ -406,6 +409,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
         void settled.then(() => this.#inFlight.delete(settled));
         return work;
       },
+      onEffectError: (error, effect) => this.#reportInternalError(error, `${effect} effect`),
       persistLicense: createPersistLicense(startup.cache, startup.keyFingerprint, () => this.#coordinator),
       logRefreshFailure: createLogRefreshFailure(this.#log, now),
       ...createValidityLogs(this.#log, now),
@@ -440,6 +444,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
           http: () => this.#getHttp(),
           bodyFacts: () => this.#bodyFacts(),
           coordinator,
+          issuerNow: () => this.#clockHealth.serverNow(),
           recordSent: ({ endpoint, url, body, status }) => {
             void startup.ledger?.append({ at: new Date(now()).toISOString(), host: destinationHost(url), endpoint, status, body });
           },
@@ -505,6 +510,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const renewed = license !== this.#licenseSourceOf();
     this.#licenseSource = license;
     this.#licenseKey = key;
+    if (renewed) this.#clockHealth.checkLicense(license?.claims.iat);
     this.#license = next;
     this.#features = featureSet(next);
     if (sameTerms(next, previous)) {
@@ -538,6 +544,35 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     }));
   }
 
+  /** Runs `work`; a throw is reported as an internal error instead of reaching XState (which rethrows it). */
+  #guarded(where: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#reportInternalError(error, where);
+    }
+  }
+
+  readonly #internalErrorsSeen = new Set<string>();
+
+  /**
+   * A fault of the agent's own, logged once per place and message at `error` with its code, never
+   * thrown into the server: the effective license is only replaced once its successor is computed,
+   * so the one in force stays.
+   */
+  #reportInternalError(error: unknown, where: string): void {
+    const message = describeError(error);
+    const seen = `${where}\n${message}`;
+    if (this.#internalErrorsSeen.has(seen)) return;
+    this.#internalErrorsSeen.add(seen);
+    const fault = new LicenseInternalError(`internal error in the license agent's ${where}: ${message}`, { cause: error });
+    const stopped = where === 'statechart' ? 'refreshes stop until the server restarts; ' : '';
+    this.#log.error(
+      { err: { message: fault.message, code: fault.code }, where, tier: this.#license.tier },
+      `license agent internal error (${fault.code}): ${stopped}the license in force (${this.#license.tier}) stays`,
+    );
+  }
+
   /** Emits to the server's listeners; one that throws is logged, never allowed to break the agent. */
   #announce<K extends keyof LicenseAgentEvents>(event: K, ...args: LicenseAgentEvents[K]): void {
     try {
@@ -547,8 +582,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     }
   }
 
-  #serverClockOffsetMs: number | null = null;
-  #clockWarning: string | null = null;
   #licenseSource: unknown;
   #licenseSourceOf(): unknown {
     return this.#licenseSource;
@@ -558,39 +591,9 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#http ??= createHttpClient({
       ...this.#config,
       now: () => this.#clock.now(),
-      onAnswer: (facts) => this.#noteServerClock(facts),
+      onAnswer: (facts) => this.#clockHealth.noteServerAnswer(facts),
     });
     return this.#http;
-  }
-
-  /**
-   * Measures our clock against the license server's `Date` header on every answer. Past the 5-minute
-   * tolerance, licenses may be refused as "not yet valid" or kept past their expiry: say so once.
-   */
-  #noteServerClock({ date, sentAt, receivedAt }: AnswerFacts): void {
-    const serverTime = date === undefined ? Number.NaN : Date.parse(date);
-    if (Number.isNaN(serverTime)) return;
-    const offset = Math.round(serverTime - (sentAt + receivedAt) / 2);
-    const wasOff = Math.abs(this.#serverClockOffsetMs ?? 0) > CLOCK_TOLERANCE_SECONDS * 1000;
-    this.#serverClockOffsetMs = offset;
-    const isOff = Math.abs(offset) > CLOCK_TOLERANCE_SECONDS * 1000;
-    if (isOff && !wasOff) {
-      this.#log.warn({ offsetMs: offset }, `the system clock is ${formatDuration(Math.abs(offset))} ${offset > 0 ? 'behind' : 'ahead of'} the license server's: license times will be misjudged; fix the clock (NTP)`);
-    }
-  }
-
-  /** A clock set back behind the license's issue time is a clock problem, and is reported as one. */
-  #checkClockAgainstLicense(): void {
-    const licenseIat = this.#actor?.getSnapshot().context.license?.claims.iat;
-    // A stored license refused at start-up for being issued ahead of the clock counts too.
-    const iat = Math.max(licenseIat ?? 0, (this.#startup?.clockBehindIssuedAt ?? 0) / 1000) || undefined;
-    const now = this.#clock.now();
-    if (iat !== undefined && now < iat * 1000 - CLOCK_TOLERANCE_SECONDS * 1000) {
-      this.#clockWarning = `the system clock (${new Date(now).toISOString()}) is behind the license's issue time (${new Date(iat * 1000).toISOString()}): was it set back?`;
-      this.#log.warn({ issuedAt: new Date(iat * 1000).toISOString() }, this.#clockWarning);
-    } else {
-      this.#clockWarning = null;
-    }
   }
 
   #getApiKeyClient(): ApiKeyClient {

@@ -11,7 +11,8 @@ export type LicenseErrorCode =
   | 'ERR_LICENSE_RESPONSE'
   | 'ERR_LICENSE_VERIFICATION'
   | 'ERR_LICENSE_STATE_DIR'
-  | 'ERR_LICENSE_NO_REFRESH_PATH';
+  | 'ERR_LICENSE_NO_REFRESH_PATH'
+  | 'ERR_LICENSE_INTERNAL';
 
 /** Base class of every error the agent raises or reports. */
 export class LicenseError extends Error {
@@ -85,6 +86,16 @@ export class LicenseStateDirError extends LicenseError {
   constructor(path: string, message: string, options?: { cause?: unknown }) {
     super('ERR_LICENSE_STATE_DIR', message, options);
     this.path = path;
+  }
+}
+
+/**
+ * A fault in the agent itself (an action, a guard, an observer that threw): reported once, never
+ * thrown into the server; the license in force stays in force.
+ */
+export class LicenseInternalError extends LicenseError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LICENSE_INTERNAL', message, options);
   }
 }
 

@@ -5,11 +5,13 @@
  */
 import type { FetchInput } from '../machines/context.js';
 import type { FetchLicense } from './agent-machine.js';
-import { LicenseError } from './errors.js';
+import { LicenseError, LicenseVerificationError } from './errors.js';
+import type { VerifiedLicense } from './license/claims.js';
 import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
 import type { ApiKeyClient } from './net/api-key-client.js';
 import type { HttpClient } from './net/http.js';
 import { refreshLicense } from './net/refresh-client.js';
+import { createSecretRedactor } from './secret-redaction.js';
 import type { AgentConfig } from './options.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
@@ -31,6 +33,8 @@ export interface RefreshDeps {
   readonly http: () => HttpClient;
   readonly bodyFacts: () => BodyFacts;
   readonly recordSent: (request: SentRequest) => void;
+  /** The license server's clock, from the `Date` header of its last answer, if known: received tokens are judged by it. */
+  readonly issuerNow?: (() => number | undefined) | undefined;
   /** Takes turns with peer processes sharing the state dir; absent when there is no state dir. */
   readonly coordinator: RefreshCoordinator | undefined;
 }
@@ -58,10 +62,31 @@ async function sending<T>(deps: RefreshDeps, request: Omit<SentRequest, 'status'
   }
 }
 
+/** Every credential the agent holds, not only the one sent: a server may quote any of them. */
+function heldSecrets(deps: RefreshDeps, input: FetchInput): Array<string | undefined> {
+  return [deps.config.apiKey, deps.config.licenseKey, input.license?.jwt];
+}
+
+/**
+ * The answer's token, verified as a successor of the current license. A refusal may quote the
+ * token (its `kid`): a server can fill that with a fragment of our key, so the message is cut like
+ * any server text, and a cut message drops its cause, which may hold the token's payload.
+ */
+async function verifyAnswer(deps: RefreshDeps, input: FetchInput, jwt: string): Promise<VerifiedLicense> {
+  try {
+    const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received', issuerNow: deps.issuerNow?.() });
+    checkSuccessor(input.license, received, input.mode === 'static-jwt');
+    return received;
+  } catch (error) {
+    if (!(error instanceof LicenseVerificationError)) throw error;
+    const message = createSecretRedactor(heldSecrets(deps, input))(error.message);
+    throw message === error.message ? error : new LicenseVerificationError(message, error.claim === undefined ? {} : { claim: error.claim });
+  }
+}
+
 async function requestJwt(deps: RefreshDeps, input: FetchInput, signal: AbortSignal): Promise<string | undefined> {
   const facts = deps.bodyFacts();
-  // Every credential the agent holds, not only the one sent: a server may quote any of them.
-  const secrets = [deps.config.apiKey, deps.config.licenseKey, input.license?.jwt];
+  const secrets = heldSecrets(deps, input);
   if (input.mode === 'api-key') {
     const body = buildTokenRequestBody(facts);
     const client = deps.apiKeyClient();
@@ -85,9 +110,7 @@ export function createFetchLicense(deps: RefreshDeps): FetchLicense {
       signal.throwIfAborted();
       const jwt = await requestJwt(deps, input, signal);
       if (jwt === undefined) return undefined;
-      const received = await deps.verify(jwt, { now: deps.now(), purpose: 'received' });
-      checkSuccessor(input.license, received, input.mode === 'static-jwt');
-      return received;
+      return verifyAnswer(deps, input, jwt);
     };
     return deps.coordinator ? deps.coordinator.run(input, signal, fetch) : fetch();
   };

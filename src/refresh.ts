@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { AgentContext } from '../machines/context.js';
 import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
+import { isoInstant } from './instant.js';
 import { errorFields } from './log.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
 import type { LicenseCache } from './state/license-cache.js';
@@ -43,7 +44,7 @@ export function createLogRefreshFailure(log: Logger, now: () => number) {
       mode: context.mode,
       forced: outcome.forced,
       licenseId: context.license?.claims.sub ?? null,
-      nextRefreshAt: new Date(context.nextRefreshAt).toISOString(),
+      nextRefreshAt: isoInstant(context.nextRefreshAt),
     };
     const exp = context.license?.claims.exp;
     // Under 48 hours from expiry, and through grace, a failing refresh is an error: it will cost a tier.
@@ -51,7 +52,8 @@ export function createLogRefreshFailure(log: Logger, now: () => number) {
     if (err.status === 401 || err.status === 403) {
       log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
     } else if (urgent) {
-      log.error({ ...fields, expiresAt: new Date(exp * 1000).toISOString() }, `license refresh failed: ${err.message}; the license expires (or expired) at ${new Date(exp * 1000).toISOString()}; keeping it while it lasts`);
+      const expiresAt = isoInstant(exp * 1000);
+      log.error({ ...fields, expiresAt }, `license refresh failed: ${err.message}; the license expires (or expired) at ${expiresAt}; keeping it while it lasts`);
     } else {
       log.warn(fields, `license refresh failed: ${err.message}; keeping the current license`);
     }

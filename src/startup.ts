@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
 import type { VerifiedLicense } from './license/claims.js';
-import { LicenseVerificationError } from './errors.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
 import type { AgentConfig } from './options.js';
@@ -20,8 +19,6 @@ import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
 import { randomUUID } from './random.js';
 
 export interface StartupDeps {
-  /** Filled in when a stored license was refused only for an issue time ahead of our clock. */
-  clockBehindIssuedAt?: number;
   readonly config: AgentConfig;
   readonly env: Record<string, string | undefined>;
   readonly log: Logger;
@@ -39,8 +36,6 @@ export interface StartupResult {
   /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
   readonly keyFingerprint: string | null;
   readonly input: AgentInput;
-  /** The issue time (ms) of a stored license refused for being issued ahead of our clock, if any. */
-  readonly clockBehindIssuedAt: number | undefined;
 }
 
 /**
@@ -60,23 +55,8 @@ function resolveMode(config: AgentConfig, configured: VerifiedLicense | undefine
 async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
   try {
     return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
-  } catch (error) {
-    noteClockSuspect(error, jwt, deps);
-    return undefined;
-  }
-}
-
-/**
- * A stored license refused only because it was issued "in the future" points at our clock (set
- * back), not at the license: remember its issue time so that the agent reports the clock.
- */
-function noteClockSuspect(error: unknown, jwt: string, deps: StartupDeps): void {
-  if (!(error instanceof LicenseVerificationError) || error.claim !== 'iat') return;
-  try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat?: unknown };
-    if (typeof payload.iat === 'number') deps.clockBehindIssuedAt = Math.max(deps.clockBehindIssuedAt ?? 0, payload.iat * 1000);
   } catch {
-    // The signature verified, so the payload parses; nothing to note otherwise.
+    return undefined;
   }
 }
 
@@ -87,7 +67,6 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
   try {
     return await deps.verify(jwt, { now: deps.now, purpose: 'stored' });
   } catch (error) {
-    noteClockSuspect(error, jwt, deps);
     const next = deps.config.apiKey ? 'using the API key instead' : 'running in Community mode';
     deps.log.error({ err: errorFields(error) }, `license expired or invalid - ${next} (the configured license key does not verify)`);
     return undefined;
@@ -109,11 +88,6 @@ async function usableCache(cached: CachedLicense | undefined, fingerprint: strin
   if (!cached || (cached.keyFingerprint !== null && cached.keyFingerprint !== fingerprint)) return undefined;
   const license = await verifyStored(cached.jwt, deps);
   if (license && withinGrace(license, deps)) return license;
-  if (deps.clockBehindIssuedAt !== undefined) {
-    // Issued "after now": the clock is wrong, not the license. Keep it for when the clock is fixed.
-    deps.log.warn('cached license was issued after the time our clock shows; fetching a new one');
-    return undefined;
-  }
   deps.log.warn(license ? 'cached license is past its grace period; deleting it' : 'cached license no longer verifies; deleting it');
   await cache?.discard(cached.jwt);
   return undefined;
@@ -263,7 +237,6 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     cache,
     ledger,
     keyFingerprint,
-    clockBehindIssuedAt: deps.clockBehindIssuedAt,
     input: {
       mode,
       refreshEnabled: config.refresh.enabled,

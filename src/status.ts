@@ -7,6 +7,7 @@ import type { AgentContext, AgentMode } from '../machines/context.js';
 import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
 import { describeError } from './errors.js';
+import { isoInstant } from './instant.js';
 import type { Quotas, Tier } from './license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
 import type { AgentConfig } from './options.js';
@@ -102,9 +103,7 @@ export interface AgentView {
   readonly clockWarning: string | null;
 }
 
-function iso(ms: number | undefined): string | null {
-  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
-}
+const iso = isoInstant;
 
 function expiresAtMs(context: AgentContext | undefined): number | undefined {
   const exp = context?.license?.claims.exp;

@@ -10,10 +10,11 @@ import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
 import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { formatDuration } from './duration.js';
+import { isoInstant } from './instant.js';
 import type { LicenseClaims } from './license/claims.js';
 
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return isoInstant(ms) ?? 'never';
 }
 
 /** What the server loses when this license lapses: its tier, features and quotas. */

@@ -155,10 +155,20 @@ function readPlatform(payload: Record<string, unknown>): string | undefined {
   return readOptionalString(payload, 'platform')?.trim().toUpperCase() || undefined;
 }
 
-function readSeconds(payload: Record<string, unknown>, claim: 'iat' | 'exp'): number | undefined {
+/** The last second a JavaScript `Date` can hold (8.64e15 ms after the epoch): 13 September 275760. */
+export const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * A time claim, in seconds since the epoch, checked before anything computes a date from it: a
+ * signed `exp` of 1e13 is a number, but `new Date(1e16)` is invalid and its `toISOString()` throws.
+ */
+function readSeconds(payload: Record<string, unknown>, claim: 'iat' | 'exp' | 'nbf'): number | undefined {
   const value = payload[claim];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(claim, 'must be a number (seconds since the epoch)');
+  if (value < 0 || value > MAX_DATE_SECONDS) {
+    fail(claim, `is out of range: ${value} is not between 0 and ${MAX_DATE_SECONDS} seconds since the epoch`);
+  }
   return value;
 }
 
@@ -171,6 +181,8 @@ export function parseClaims(payload: Record<string, unknown>): LicenseClaims {
   if (typeof sub !== 'string' || sub.length === 0) fail('sub', 'must be a non-empty string (the license id)');
   if (trial !== undefined && typeof trial !== 'boolean') fail('trial', 'must be a boolean');
   const tier = readTier(payload['tier']);
+  // `nbf` is not kept (jose has checked it against the clock), only held to the same range.
+  readSeconds(payload, 'nbf');
   return Object.freeze({
     sub,
     tier,

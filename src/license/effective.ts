@@ -2,6 +2,7 @@
  * The effective license: what the server may do right now. Built once per change, frozen, and
  * handed out as is by `agent.license()`, so that reading it costs a property access, not a parse.
  */
+import { isoInstant } from '../instant.js';
 import { COMMUNITY_QUOTAS, KNOWN_FEATURES, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
 
 export type GraceStage = 'none' | 'early' | 'mid';
@@ -44,7 +45,7 @@ export type ValidityStage = 'valid' | 'expiringSoon' | 'grace' | 'degraded';
 export function effectiveLicense(license: VerifiedLicense | undefined, stage: ValidityStage, grace: GraceStage): EffectiveLicense {
   if (!license) return COMMUNITY_LICENSE;
   const { claims } = license;
-  const expiresAt = claims.exp === undefined ? null : new Date(claims.exp * 1000).toISOString();
+  const expiresAt = claims.exp === undefined ? null : isoInstant(claims.exp * 1000);
   if (stage === 'degraded') {
     return Object.freeze({ ...COMMUNITY_LICENSE, degraded: true, expiresAt, licenseId: claims.sub });
   }

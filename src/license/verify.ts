@@ -22,10 +22,18 @@ export interface VerifyOptions {
   /** Now, in milliseconds since the epoch, from the agent's clock. */
   readonly now: number;
   /**
-   * `received`: a token just returned by the license server, which must not be expired.
-   * `stored`: a configured or cached token, whose expiry the agent handles itself (grace period).
+   * `received`: a token just returned by the license server, which must not be expired and must not
+   * be issued ahead of the server's own clock.
+   * `stored`: a configured or cached token, whose expiry the agent handles itself (grace period) and
+   * whose `iat` is not judged at all: SoftClient4ES does not check it, and a clock set back (a VM
+   * restored from a snapshot, a dead RTC battery) must not cost a signed license.
    */
   readonly purpose: 'received' | 'stored';
+  /**
+   * For a received token: the license server's clock, from the `Date` header of its answer, when
+   * known. A token is judged by the clock of whoever issued it; without it, by ours.
+   */
+  readonly issuerNow?: number | undefined;
 }
 
 export type LicenseVerifier = (jwt: string, options: VerifyOptions) => Promise<VerifiedLicense>;
@@ -40,6 +48,21 @@ function describeJoseError(error: unknown): { message: string; claim?: string } 
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { message: 'license signature is invalid' };
   if (error instanceof joseErrors.JOSEError) return { message: `license is malformed (${error.code})` };
   return { message: 'license could not be verified' };
+}
+
+/**
+ * The payload of a signed token refused only for a time that a stored token may have: an expiry
+ * (the agent's grace period judges it), or a `nbf` no later than its own `iat` (the token was valid
+ * when issued; only a clock set back puts it "in the future"). `undefined` for any other refusal.
+ */
+function authenticPayload(error: unknown, purpose: VerifyOptions['purpose']): JWTPayload | undefined {
+  if (purpose !== 'stored') return undefined;
+  if (error instanceof joseErrors.JWTExpired) return error.payload;
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') {
+    const { nbf, iat } = error.payload;
+    if (typeof nbf === 'number' && typeof iat === 'number' && nbf <= iat) return error.payload;
+  }
+  return undefined;
 }
 
 /**
@@ -67,32 +90,35 @@ function keyById(trustedKeys: JSONWebKeySet): JWTVerifyGetKey {
 export function createVerifier(trustedKeys: JSONWebKeySet, issuer: string = DEFAULT_ISSUER): LicenseVerifier {
   const keySet = keyById(trustedKeys);
 
-  return async function verifyLicense(jwt, { now, purpose }) {
+  return async function verifyLicense(jwt, { now, purpose, issuerNow }) {
     if (typeof jwt !== 'string' || jwt.length === 0) throw new LicenseVerificationError('license is empty');
     if (jwt.length > MAX_JWT_LENGTH) {
       throw new LicenseVerificationError(`license is ${jwt.length} bytes long, over the ${MAX_JWT_LENGTH}-byte limit`);
     }
+    const judgedAt = purpose === 'received' ? issuerNow ?? now : now;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(jwt, keySet, {
         algorithms: ['EdDSA'],
         issuer,
-        currentDate: new Date(now),
+        currentDate: new Date(judgedAt),
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));
     } catch (error) {
-      // The signature is checked before the claims, so an expired token here is authentic.
-      if (error instanceof joseErrors.JWTExpired && purpose === 'stored') {
-        payload = error.payload;
-      } else {
+      // The signature is checked before the claims, so a token refused for a time claim here is authentic.
+      const authentic = authenticPayload(error, purpose);
+      if (!authentic) {
         const { message, claim } = describeJoseError(error);
         throw new LicenseVerificationError(message, { cause: error, ...(claim ? { claim } : {}) });
       }
+      payload = authentic;
     }
     const claims = parseClaims(payload as Record<string, unknown>);
-    if (claims.iat !== undefined && claims.iat * 1000 > now + CLOCK_TOLERANCE_SECONDS * 1000) {
+    if (purpose === 'received' && claims.iat !== undefined && claims.iat * 1000 > judgedAt + CLOCK_TOLERANCE_SECONDS * 1000) {
+      // A token from the future would block every later one through the rollback check.
+      const whose = issuerNow === undefined ? 'our clock' : "the license server's own clock";
       throw new LicenseVerificationError(
-        `license claim "iat" is in the future (issued ${new Date(claims.iat * 1000).toISOString()}; is the system clock set back?)`,
+        `license claim "iat" is in the future: issued ${new Date(claims.iat * 1000).toISOString()}, ahead of ${whose} (${new Date(judgedAt).toISOString()})`,
         { claim: 'iat' },
       );
     }

@@ -25,6 +25,7 @@ function recordingEffects(name: string, calls: string[]): AgentEffects {
     logExpiryNotice: noop,
     logGrace: noop,
     logDegraded: noop,
+    onEffectError: (error, effect) => void calls.push(`${name} ${effect} threw: ${(error as Error).message}`),
   };
 }
 
@@ -68,6 +69,19 @@ describe('createAgentActor', () => {
     await settle();
 
     expect(calls).toEqual(['a fetch', 'a persist']);
+  });
+
+  it('reports an effect that throws and carries on: the actor stays active and its next refresh runs', async () => {
+    const calls: string[] = [];
+    const clock = new SimulatedClock();
+    const effects = recordingEffects('a', calls);
+    const actor = start({ ...effects, persistLicense: () => { throw new Error('disk on fire'); } }, clock);
+    await settle();
+    clock.increment(DAY);
+    await settle();
+
+    expect(actor.getSnapshot().status).toBe('active');
+    expect(calls).toEqual(['a fetch', 'a persistLicense threw: disk on fire', 'a fetch', 'a persistLicense threw: disk on fire']);
   });
 
   it("reads the time from the agent's input: a refresh is due one interval after its own clock's now", async () => {

@@ -50,6 +50,26 @@ async function expectRejected(token: string, purpose: 'received' | 'stored' = 'r
 }
 
 describe('createVerifier accepts', () => {
+  it('a stored token issued a day ahead of our clock (a clock set back): SoftClient4ES does not judge iat', async () => {
+    const license = await verify(await mint({ iat: NOW_S + 86_400 }), { now: NOW, purpose: 'stored' });
+    expect(license.claims.iat).toBe(NOW_S + 86_400);
+  });
+
+  it('a stored token whose nbf equals its iat, both a day ahead of our clock', async () => {
+    const license = await verify(await mint({ iat: NOW_S + 86_400, extra: { nbf: NOW_S + 86_400 } }), { now: NOW, purpose: 'stored' });
+    expect(license.claims.sub).toBe('lic-pro');
+  });
+
+  it("a received token issued a day ahead of our clock but on the license server's clock", async () => {
+    const license = await verify(await mint({ iat: NOW_S + 86_400 }), { now: NOW, purpose: 'received', issuerNow: NOW + 86_400_000 + 1_000 });
+    expect(license.claims.iat).toBe(NOW_S + 86_400);
+  });
+
+  it('the last second a date can hold, as exp', async () => {
+    const license = await verify(await mint({ exp: 8.64e12 }), { now: NOW, purpose: 'received' });
+    expect(license.claims.exp).toBe(8.64e12);
+  });
+
   it('a good token, with its claims parsed', async () => {
     const jwt = await mint({ platform: 'staging', refresh_url: 'https://licenses.example.com/refresh' });
     const license = await verify(jwt, { now: NOW, purpose: 'received' });
@@ -212,9 +232,34 @@ describe('createVerifier rejects, with a LicenseVerificationError that quotes no
     expect(error.claim).toBe('nbf');
   });
 
-  it('a token whose iat is more than 5 minutes in the future', async () => {
+  it('a received token whose iat is more than 5 minutes ahead of our clock, with no server clock known', async () => {
     const error = await expectRejected(await mint({ iat: NOW_S + 600 }));
     expect(error.claim).toBe('iat');
+  });
+
+  it("a received token issued more than 5 minutes ahead of the license server's own clock", async () => {
+    // Our clock is a day behind the server's; the token is ahead even of the server's.
+    let thrown: unknown;
+    await verify(await mint({ iat: NOW_S + 86_400 + 600 }), { now: NOW, purpose: 'received', issuerNow: NOW + 86_400_000 }).catch((error) => (thrown = error));
+    expect(thrown).toMatchObject({ claim: 'iat', message: expect.stringContaining("ahead of the license server's own clock") });
+  });
+
+  it.each([
+    ['exp', { exp: 1e13 }],
+    ['exp', { exp: -1 }],
+    ['iat', { iat: 1e13, exp: NOW_S + 3600 }],
+    ['iat', { iat: -5, exp: NOW_S + 3600 }],
+    ['nbf', { extra: { nbf: -1 } }],
+  ] as const)('a token whose %s is outside the range of a date (%o), stored or received', async (claim, template) => {
+    for (const purpose of ['stored', 'received'] as const) {
+      const error = await expectRejected(await mint(template), purpose);
+      expect([purpose, error.claim]).toEqual([purpose, claim]);
+    }
+  });
+
+  it('an nbf beyond the range of a date, named as nbf', async () => {
+    const error = await expectRejected(await mint({ extra: { nbf: 1e13 } }), 'stored');
+    expect(error.claim).toBe('nbf');
   });
 
   it.each([

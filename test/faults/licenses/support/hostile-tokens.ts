@@ -156,10 +156,42 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     startupProblem: /license claim "nbf"/,
   },
   {
-    name: 'iat in the future beyond the 5-minute clock tolerance',
+    // Configured or cached, such a token is adopted (a clock set back is the clock's fault); as an
+    // answer it is judged by the server's own Date header, and ahead of it, it would block every later token.
+    name: "iat ahead of the license server's clock beyond the 5-minute tolerance",
     build: (context) => mint(context, { iat: nowSeconds() + 600 }),
-    refreshProblem: /license claim "iat" is in the future/,
-    startupProblem: /license claim "iat" is in the future/,
+    refreshProblem: /license claim "iat" is in the future: issued .*, ahead of the license server's own clock/,
+  },
+  {
+    // Beyond a Date's range (8.64e12 s): new Date(exp * 1000).toISOString() would throw.
+    name: 'an exp beyond the range of a date (1e13 s)',
+    build: (context) => mint(context, { exp: 1e13 }),
+    refreshProblem: /license claim "exp" is out of range/,
+    startupProblem: /license claim "exp" is out of range/,
+  },
+  {
+    name: 'an iat beyond the range of a date (1e13 s)',
+    build: (context) => mint(context, { iat: 1e13, exp: nowSeconds() + 30 * 86_400 }),
+    refreshProblem: /license claim "iat" is out of range/,
+    startupProblem: /license claim "iat" is out of range/,
+  },
+  {
+    name: 'an nbf beyond the range of a date (1e13 s)',
+    build: (context) => mint(context, { extra: { nbf: 1e13 } }),
+    refreshProblem: /license claim "nbf"/,
+    startupProblem: /license claim "nbf"/,
+  },
+  {
+    name: 'a negative exp',
+    build: (context) => mint(context, { exp: -1 }),
+    refreshProblem: /license claim "exp"/,
+    startupProblem: /license claim "exp" is out of range/,
+  },
+  {
+    name: 'a negative nbf',
+    build: (context) => mint(context, { extra: { nbf: -1 } }),
+    refreshProblem: /license claim "nbf" is out of range/,
+    startupProblem: /license claim "nbf" is out of range/,
   },
   {
     name: 'a different sub than the current license',

@@ -1,0 +1,26 @@
+/**
+ * A server process embedding the agent, for faults that must be seen from outside: a crash, or a
+ * clock shifted by libfaketime. The parent passes the agent's options as JSON in
+ * `AGENT_PROCESS_OPTIONS` and how long to run in `AGENT_PROCESS_RUN_MS`; the process prints one JSON
+ * line on stdout after `start()` resolved (`started`) and one before it exits (`final`), each with
+ * `status()`, `license()` and the SHOW LICENSE row, and logs as JSON lines on stderr. It exits 0 after
+ * a clean `stop()`; anything thrown into the host (an uncaught error) exits it with another code.
+ * Usage: node --import tsx agent-process.ts
+ */
+import { pino } from 'pino';
+import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
+
+function report(event: string, agent: LicenseAgent): void {
+  const view = { event, now: new Date().toISOString(), status: agent.status(), license: agent.license(), row: agent.showLicense() };
+  process.stdout.write(`${JSON.stringify(view)}\n`);
+}
+
+const options = JSON.parse(process.env['AGENT_PROCESS_OPTIONS'] ?? '{}') as LicenseAgentOptions;
+const runMs = Number(process.env['AGENT_PROCESS_RUN_MS'] ?? '0');
+const agent = createLicenseAgent({ version: '1.2.3', env: {}, ...options, logger: pino({ level: 'info' }, pino.destination(2)) });
+
+await agent.start();
+report('started', agent);
+await new Promise((resolve) => setTimeout(resolve, runMs));
+report('final', agent);
+await agent.stop();
