@@ -163,7 +163,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     this.#telemetryActor = createTelemetryActor();
     this.telemetry = countersOf(this.#telemetryActor);
     try {
-      this.#verify = createVerifier(this.#config.trustedKeys, this.#config.issuer);
+      this.#verify = createVerifier(this.#config.trustedKeys, this.#config.issuer, this.#config.refreshOrigins);
     } catch (error) {
       throw new LicenseConfigError('trustedKeys', `is not a usable JWKS (${describeError(error)})`, { cause: error });
     }

@@ -11,6 +11,7 @@ import { endpointProblem } from './net/url-policy.js';
 import { DEFAULT_ISSUER, DEFAULT_TRUSTED_KEYS } from './license/keys.js';
 import { apiKeyProblem } from './net/api-key-format.js';
 import { readPublicKeyVariable } from './license/public-key-variable.js';
+import { readRefreshOriginsVariable, REFRESH_ORIGINS_VARIABLE, refreshOriginsOption } from './refresh-origins.js';
 
 export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
 export const DEFAULT_REFRESH_INTERVAL_MS = 24 * 3_600_000;
@@ -67,6 +68,12 @@ export interface LicenseAgentOptions {
   readonly licenseKey?: string | undefined;
   /** Base URL of the API-key endpoint. Default `https://license.softclient4es.com`. */
   readonly serverUrl?: string | undefined;
+  /**
+   * The origins a license's `refresh_url` may name (`https://licenses.example.com`); a license naming
+   * another is refused. Default: the origin of `serverUrl` and `https://license.softclient4es.com`.
+   * Link-local and metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are never trusted.
+   */
+  readonly refreshOrigins?: readonly string[] | undefined;
   readonly refresh?: RefreshOptions | undefined;
   readonly telemetry?: TelemetryOptions | undefined;
   /** Where the instance id and the license cache live. Default `~/.softclient4es`. */
@@ -120,6 +127,8 @@ export interface AgentConfig {
   readonly apiKey: string | undefined;
   readonly licenseKey: string | undefined;
   readonly serverUrl: string;
+  /** The origins a license's `refresh_url` may name. */
+  readonly refreshOrigins: readonly string[];
   readonly refresh: { readonly enabled: boolean; readonly intervalMs: number; readonly jitter: number };
   readonly telemetryEnabled: boolean;
   /** The first switch that turned telemetry off (`'telemetry.enabled'`, `'DO_NOT_TRACK'`, ...), if any. */
@@ -141,7 +150,7 @@ export interface AgentConfig {
 }
 
 const TOP_LEVEL_OPTIONS = new Set([
-  'version', 'apiKey', 'licenseKey', 'serverUrl', 'refresh', 'telemetry', 'stateDir', 'trustedKeys', 'issuer',
+  'version', 'apiKey', 'licenseKey', 'serverUrl', 'refreshOrigins', 'refresh', 'telemetry', 'stateDir', 'trustedKeys', 'issuer',
   'logger', 'connectTimeout', 'readTimeout', 'env', 'clock', 'random', 'gracePeriod', 'offline', 'ca', 'proxy', 'instanceId', 'inspect',
 ]);
 const REFRESH_OPTIONS = new Set(['enabled', 'interval', 'jitter']);
@@ -295,6 +304,7 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
     apiKey,
     licenseKey: stringOption(options.licenseKey, 'licenseKey'),
     serverUrl: serverUrl.replace(/\/+$/, ''),
+    refreshOrigins: refreshOriginsOption(options.refreshOrigins, serverUrl),
     refresh: Object.freeze({
       enabled: booleanOption(refresh['enabled'], 'refresh.enabled', true),
       intervalMs,
@@ -330,6 +340,7 @@ export const ENVIRONMENT_VARIABLES = Object.freeze({
   SOFTCLIENT4ES_LICENSE_KEY: 'licenseKey',
   SOFTCLIENT4ES_HOME: 'stateDir',
   SOFTCLIENT4ES_LICENSE_SERVER_URL: 'serverUrl',
+  [REFRESH_ORIGINS_VARIABLE]: 'refreshOrigins',
   SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'refresh.enabled',
   SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'refresh.interval',
   SOFTCLIENT4ES_LICENSE_REFRESH_JITTER: 'refresh.jitter',
@@ -414,6 +425,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     licenseKey: envString(env, 'SOFTCLIENT4ES_LICENSE_KEY'),
     stateDir: envString(env, 'SOFTCLIENT4ES_HOME'),
     serverUrl,
+    refreshOrigins: readRefreshOriginsVariable(env),
     refresh: Object.keys(refresh).length > 0 ? refresh : undefined,
     telemetry: optedOut ? { enabled: false } : telemetryEnabled === undefined ? undefined : { enabled: telemetryEnabled },
     connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),

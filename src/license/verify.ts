@@ -9,7 +9,7 @@ import * as joseErrors from 'jose/errors';
 import { createLocalJWKSet } from 'jose/jwks/local';
 import { jwtVerify } from 'jose/jwt/verify';
 import { LicenseVerificationError } from '../errors.js';
-import { endpointProblem } from '../net/url-policy.js';
+import { refreshUrlProblem } from '../net/url-policy.js';
 import { parseClaims, type VerifiedLicense } from './claims.js';
 import { DEFAULT_ISSUER } from './keys.js';
 
@@ -84,10 +84,17 @@ function keyById(trustedKeys: JSONWebKeySet): JWTVerifyGetKey {
 }
 
 /**
- * Creates a verifier bound to a JWKS of trusted public keys and the expected issuer (`iss`), by
- * default SoftClient4ES's own.
+ * Creates a verifier bound to a JWKS of trusted public keys, the expected issuer (`iss`), by
+ * default SoftClient4ES's own, and the origins a license may send its refreshes to. A token whose
+ * `refresh_url` is elsewhere is refused whether configured, cached or received: refused at start
+ * it is never called, and a refresh answer cannot move the next refresh to another origin.
  */
-export function createVerifier(trustedKeys: JSONWebKeySet, issuer: string = DEFAULT_ISSUER): LicenseVerifier {
+export function createVerifier(
+  trustedKeys: JSONWebKeySet,
+  issuer: string = DEFAULT_ISSUER,
+  /** The origins a license's `refresh_url` may name; absent: any acceptable endpoint but link-local ones. */
+  refreshOrigins?: readonly string[],
+): LicenseVerifier {
   const keySet = keyById(trustedKeys);
 
   return async function verifyLicense(jwt, { now, purpose, issuerNow }) {
@@ -123,7 +130,7 @@ export function createVerifier(trustedKeys: JSONWebKeySet, issuer: string = DEFA
       );
     }
     if (claims.refresh_url !== undefined) {
-      const problem = endpointProblem(claims.refresh_url);
+      const problem = refreshUrlProblem(claims.refresh_url, refreshOrigins);
       if (problem) throw new LicenseVerificationError(`license claim "refresh_url" ${problem}`, { claim: 'refresh_url' });
     }
     return Object.freeze({ jwt, claims });

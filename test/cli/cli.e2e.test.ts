@@ -141,7 +141,7 @@ describe('status', () => {
 
   it('shows a static license and its refresh_url', async () => {
     const jwt = await server.mint({ sub: 'lic-static', tier: 'Enterprise', refresh_url: server.refreshUrl });
-    const result = await cli(['status', '--json', ...trusted()], { SOFTCLIENT4ES_LICENSE_KEY: jwt });
+    const result = await cli(['status', '--json', ...trusted()], { SOFTCLIENT4ES_LICENSE_KEY: jwt, SOFTCLIENT4ES_LICENSE_REFRESH_ORIGINS: server.url });
     expect(json(result)).toMatchObject({ mode: 'static-jwt', tier: 'Enterprise', licenseId: 'lic-static', endpoint: server.refreshUrl });
   });
 

@@ -12,6 +12,7 @@ const VARIABLE_CASES: Record<keyof typeof ENVIRONMENT_VARIABLES, [string, Partia
   SOFTCLIENT4ES_LICENSE_KEY: ['eyJ.header.sig', { licenseKey: 'eyJ.header.sig' }],
   SOFTCLIENT4ES_HOME: ['/srv/softclient4es', { stateDir: '/srv/softclient4es' }],
   SOFTCLIENT4ES_LICENSE_SERVER_URL: ['https://licenses.example.com', { serverUrl: 'https://licenses.example.com' }],
+  SOFTCLIENT4ES_LICENSE_REFRESH_ORIGINS: ['https://licenses.example.com, https://backup.example.com:8443', { refreshOrigins: ['https://licenses.example.com', 'https://backup.example.com:8443'] }],
   SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: ['false', { refresh: { enabled: false } }],
   SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: ['12h', { refresh: { interval: '12h' } }],
   SOFTCLIENT4ES_LICENSE_REFRESH_JITTER: ['0.1', { refresh: { jitter: 0.1 } }],

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
+import { REFRESH_ORIGINS_VARIABLE, VENDOR_ORIGIN } from '../../../src/refresh-origins.js';
 import { decodeLicenseClaims, startLicenseServer, type LicenseServer, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
 
 export const VERSION = '1.2.3';
@@ -277,9 +278,20 @@ export interface E2E {
   tempDir(): Promise<string>;
   /**
    * Creates an agent (stopped after the test) with `version`, `env: {}` and the captured logger
-   * unless the options say otherwise.
+   * unless the options say otherwise, trusting the refresh origins of every server the test started
+   * (as an operator lists a private license server in `refreshOrigins`) unless the options or the
+   * environment name their own.
    */
   agent(options: Partial<LicenseAgentOptions>): LicenseAgent;
+}
+
+/** The origin of a configured `serverUrl`, if it has one (a test of a bad URL leaves it to the agent to refuse). */
+function originOf(url: string | undefined): string[] {
+  try {
+    return url === undefined ? [] : [new URL(url).origin];
+  } catch {
+    return [];
+  }
 }
 
 /** Registers the hooks of an end-to-end test file and returns its helpers. */
@@ -287,6 +299,8 @@ export function useE2E(): E2E {
   const agents: LicenseAgent[] = [];
   const closers: Array<() => Promise<void>> = [];
   const dirs: string[] = [];
+  /** The origins of the license servers the current test started. */
+  const origins: string[] = [];
   let logs: LogCapture | undefined;
 
   beforeEach(() => {
@@ -297,6 +311,7 @@ export function useE2E(): E2E {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
     await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
     logs = undefined;
+    origins.length = 0;
   });
 
   const current = (): LogCapture => {
@@ -311,11 +326,13 @@ export function useE2E(): E2E {
     async server(options = {}) {
       const server = await startLicenseServer(options);
       closers.push(() => server.close());
+      origins.push(server.url);
       return server;
     },
     async stallingServer() {
       const server = await startStallingServer();
       closers.push(() => server.close());
+      origins.push(server.url);
       return server;
     },
     async tempDir() {
@@ -324,7 +341,9 @@ export function useE2E(): E2E {
       return dir;
     },
     agent(options) {
-      const agent = createLicenseAgent({ version: VERSION, env: {}, logger: current().logger, ...options });
+      const named = options.refreshOrigins !== undefined || options.env?.[REFRESH_ORIGINS_VARIABLE] !== undefined;
+      const trusted = named ? {} : { refreshOrigins: [...origins, ...originOf(options.serverUrl), VENDOR_ORIGIN] };
+      const agent = createLicenseAgent({ version: VERSION, env: {}, logger: current().logger, ...trusted, ...options });
       agents.push(agent);
       return agent;
     },

@@ -31,7 +31,7 @@ describe('a signed license with an exp beyond the range of a date', () => {
     const server = await e2e.server();
     const licenseKey = await server.mint({ ...OVERFLOW, refresh_url: server.refreshUrl });
 
-    const run = await runAgentProcess({ options: { licenseKey, trustedKeys: server.keys.jwks, stateDir: await e2e.tempDir() }, runMs: 300 });
+    const run = await runAgentProcess({ options: { licenseKey, refreshOrigins: [server.url], trustedKeys: server.keys.jwks, stateDir: await e2e.tempDir() }, runMs: 300 });
 
     expectHostAlive(run);
     expect(run.final?.status).toMatchObject({ mode: 'community', tier: 'Community' });
@@ -57,7 +57,7 @@ describe('a signed license with an exp beyond the range of a date', () => {
     const common = { trustedKeys: server.keys.jwks, stateDir: await e2e.tempDir(), refresh: { interval: '400ms', jitter: 0 } };
     const options = mode === 'api-key'
       ? { ...common, apiKey: API_KEY, serverUrl: server.url }
-      : { ...common, licenseKey: await server.mint({ ...PRO, refresh_url: server.refreshUrl }) };
+      : { ...common, licenseKey: await server.mint({ ...PRO, refresh_url: server.refreshUrl }), refreshOrigins: [server.url] };
 
     const run = await runAgentProcess({
       options,

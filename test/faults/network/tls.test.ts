@@ -98,7 +98,7 @@ async function refreshInChild(extraCaFile: string | undefined) {
   faults.secret(jwt);
   const jwksFile = path.join(await faults.tempDir(), 'jwks.json');
   await writeFile(jwksFile, JSON.stringify(issuer.keys.jwks));
-  const env: NodeJS.ProcessEnv = { ...process.env, FAULTS_LICENSE_KEY: jwt };
+  const env: NodeJS.ProcessEnv = { ...process.env, FAULTS_LICENSE_KEY: jwt, FAULTS_REFRESH_ORIGIN: https.url };
   delete env['NODE_EXTRA_CA_CERTS'];
   if (extraCaFile) env['NODE_EXTRA_CA_CERTS'] = extraCaFile;
   const child = spawn(process.execPath, ['--import', 'tsx', REFRESH_ONCE, await faults.tempDir(), jwksFile], { cwd: ROOT, env });

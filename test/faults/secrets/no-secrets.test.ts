@@ -180,7 +180,7 @@ describe('static-JWT mode', () => {
     // nothing at start: its first scheduled refresh is one interval (24 h) after iat.
     const licenseKey = await tapped.server.mint({ ...PRO, refresh_url: tapped.refreshUrl, iat: nowSeconds() - 60 });
     const stateDir = await e2e.tempDir();
-    const agent = e2e.agent({ licenseKey, stateDir, trustedKeys: tapped.server.keys.jwks, refresh: { interval: '24h' } });
+    const agent = e2e.agent({ licenseKey, refreshOrigins: [tapped.front.url], stateDir, trustedKeys: tapped.server.keys.jwks, refresh: { interval: '24h' } });
     return { ...tapped, licenseKey, stateDir, agent };
   }
 

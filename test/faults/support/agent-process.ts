@@ -17,7 +17,7 @@ function report(event: string, agent: LicenseAgent): void {
 
 const options = JSON.parse(process.env['AGENT_PROCESS_OPTIONS'] ?? '{}') as LicenseAgentOptions;
 const runMs = Number(process.env['AGENT_PROCESS_RUN_MS'] ?? '0');
-const agent = createLicenseAgent({ version: '1.2.3', env: {}, ...options, logger: pino({ level: 'info' }, pino.destination(2)) });
+const agent = createLicenseAgent({ env: {}, ...options, version: options.version ?? '1.2.3', logger: pino({ level: 'info' }, pino.destination(2)) });
 
 await agent.start();
 report('started', agent);

@@ -30,7 +30,7 @@ export interface AgentRun {
 }
 
 export interface SpawnOptions {
-  readonly options: Omit<LicenseAgentOptions, 'logger' | 'clock' | 'random'>;
+  readonly options: Omit<LicenseAgentOptions, 'logger' | 'clock' | 'random' | 'version'> & { readonly version?: string };
   /** How long the process runs after `start()` resolved. */
   readonly runMs: number;
   /** A libfaketime offset for the child's clock (`-1d`, `+3h`); absent: the real clock. */

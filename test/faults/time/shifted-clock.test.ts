@@ -55,7 +55,7 @@ describe('a clock set back two days, static-JWT mode', () => {
     const licenseKey = await issuer.mint({ ...PRO, refresh_url: refreshUrl });
 
     const run = await runAgentProcess({
-      options: { licenseKey, trustedKeys: issuer.keys.jwks, stateDir: await e2e.tempDir(), refresh: { interval: '500ms', jitter: 0 } },
+      options: { licenseKey, refreshOrigins: [new URL(refreshUrl).origin], trustedKeys: issuer.keys.jwks, stateDir: await e2e.tempDir(), refresh: { interval: '500ms', jitter: 0 } },
       runMs: 1_500,
       faketime: SET_BACK,
     });

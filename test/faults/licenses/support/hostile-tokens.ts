@@ -211,6 +211,30 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     startupProblem: /license claim "refresh_url" must use https/,
   },
   {
+    // The Bearer JWT would go wherever the token says: only the origins the operator trusts will do.
+    name: 'a refresh_url on an origin outside refreshOrigins',
+    build: (context) => mint(context, { refresh_url: 'https://licenses.elsewhere.test/api/v1/licenses/refresh' }),
+    refreshProblem: /license claim "refresh_url" names the origin https:\/\/licenses\.elsewhere\.test, which is not a trusted refresh origin/,
+    startupProblem: /license claim "refresh_url" names the origin https:\/\/licenses\.elsewhere\.test, which is not a trusted refresh origin/,
+  },
+  {
+    name: 'a refresh_url moved to another port of the same host',
+    build: (context) => mint(context, { refresh_url: 'http://127.0.0.1:1/api/v1/licenses/refresh' }),
+    refreshProblem: /names the origin http:\/\/127\.0\.0\.1:1, which is not a trusted refresh origin/,
+    startupProblem: /names the origin http:\/\/127\.0\.0\.1:1, which is not a trusted refresh origin/,
+  },
+  ...[
+    'https://169.254.169.254/latest/meta-data/iam',
+    'https://[fe80::1]/refresh',
+    'https://[fd00:ec2::254]/refresh',
+    'https://[::ffff:169.254.169.254]/refresh',
+  ].map((refresh_url) => ({
+    name: `a refresh_url on a link-local or metadata address (${refresh_url})`,
+    build: (context: HostileContext) => mint(context, { refresh_url }),
+    refreshProblem: /license claim "refresh_url" names .*, a link-local or cloud-metadata address, which is never trusted/,
+    startupProblem: /license claim "refresh_url" names .*, a link-local or cloud-metadata address, which is never trusted/,
+  })),
+  {
     name: 'a refresh_url that is not a URL',
     build: (context) => mint(context, { refresh_url: 'licenses at example dot com' }),
     refreshProblem: /license claim "refresh_url" is not a URL/,

@@ -120,7 +120,7 @@ export function useNetworkFaults(): NetworkFaults {
         trustedKeys: issuer.keys.jwks,
         refresh: { interval: `${intervalMs}ms` },
         random: () => 0,
-        ...(mode === 'api-key' ? { apiKey: API_KEY, serverUrl: endpoint } : { licenseKey: jwt }),
+        ...(mode === 'api-key' ? { apiKey: API_KEY, serverUrl: endpoint } : { licenseKey: jwt, refreshOrigins: [endpoint] }),
         ...options,
       });
       await agent.start();

@@ -62,7 +62,7 @@ script([
   () => jwtAnswer(reissuedAgain),
 ]);
 const staticAgent = createLicenseAgent({
-  version: '1.0.0', licenseKey, stateDir: path.join(stateRoot, 'static'), trustedKeys: server.keys.jwks, env: {}, refresh: { interval: '24h' },
+  version: '1.0.0', licenseKey, refreshOrigins: [server.url], stateDir: path.join(stateRoot, 'static'), trustedKeys: server.keys.jwks, env: {}, refresh: { interval: '24h' },
 });
 await staticAgent.start();
 for (let i = 0; i < 4; i++) await staticAgent.refreshNow();

@@ -112,7 +112,7 @@ function warnLogs() {
 function createRunAgent(stage: SoakStage, run: SoakRun, stateDir: string, configured: string | undefined, logger: Logger): LicenseAgent {
   return createLicenseAgent({
     version: '1.0.0',
-    ...(run.mode === 'api-key' ? { apiKey: API_KEY, serverUrl: stage.front.url } : { licenseKey: configured }),
+    ...(run.mode === 'api-key' ? { apiKey: API_KEY, serverUrl: stage.front.url } : { licenseKey: configured, refreshOrigins: [stage.front.url] }),
     stateDir,
     trustedKeys: stage.server.keys.jwks,
     logger,
