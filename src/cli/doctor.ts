@@ -1,9 +1,9 @@
 /**
  * The preflight checks behind `softclient4es-license doctor`: state directory, instance id, proxy
- * variables (in `doctor-proxy.ts`), DNS, TLS handshake, clock offset and trusted keys. Each check
- * is a plain function that returns a {@link DoctorCheck} and never throws. None of them sends a
- * license, an API key or telemetry: the only request is a bare `HEAD /` to the server's origin,
- * for its `Date` header.
+ * variables and tunnel (in `doctor-proxy.ts`), DNS, TLS handshake, clock offset and trusted keys.
+ * Each check is a plain function that returns a {@link DoctorCheck} and never throws. None of them
+ * sends a license, an API key or telemetry: the only requests are a bare `HEAD /` to the server's
+ * origin, for its `Date` header, and a `CONNECT` to the proxy, if one applies, closed once answered.
  */
 import { lookup } from 'node:dns/promises';
 import { readFile, realpath, unlink } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { errnoCode } from '../state/errno.js';
 import { loadInstanceId } from '../state/instance-id.js';
 import { ensureStateDir } from '../state/state-dir.js';
 
-export { describeProxy } from './doctor-proxy.js';
+export { checkProxyTunnel, describeProxy } from './doctor-proxy.js';
 
 /** The outcome of one preflight check, as `doctor` prints it. */
 export interface DoctorCheck {
