@@ -159,51 +159,57 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type Loaded = { request: typeof import('undici').request; dispatcherFor: (url: string) => Dispatcher; all: () => Dispatcher[] };
+/** A client's dispatchers: direct, or through the proxy that applies to the URL. */
+interface Dispatchers {
+  readonly request: typeof import('undici').request;
+  dispatcherFor(url: string): Dispatcher;
+  all(): Dispatcher[];
+}
+
+type Tracker = (base: buildConnector.connector) => buildConnector.connector;
+
+/** The direct dispatcher, and one per proxy URL (at most two: http and https) made on first use. */
+function createDispatchers(undici: typeof import('undici'), options: HttpClientOptions, proxies: ProxySettings, tracked: Tracker): Dispatchers {
+  const tls = options.ca === undefined ? {} : { ca: options.ca as string[] };
+  const direct = new undici.Agent({
+    connect: tracked(undici.buildConnector({ timeout: options.connectTimeoutMs, ...tls })),
+    headersTimeout: options.readTimeoutMs,
+    bodyTimeout: options.readTimeoutMs,
+  });
+  const viaProxy = new Map<string, Dispatcher>();
+  // The proxy's own TLS, if it speaks https, trusts Node's bundle: `ca` is the license server's.
+  const proxyConnector = tracked(undici.buildConnector({ timeout: options.connectTimeoutMs }));
+  const requestTls = { timeout: options.connectTimeoutMs, ...tls };
+  return {
+    request: undici.request,
+    dispatcherFor(url) {
+      const proxy = proxyFor(url, proxies);
+      if (proxy === undefined) return direct;
+      let dispatcher = viaProxy.get(proxy);
+      if (!dispatcher) {
+        dispatcher = createProxyDispatcher(undici, proxy, { ...options, requestTls, proxyConnector });
+        viaProxy.set(proxy, dispatcher);
+      }
+      return dispatcher;
+    },
+    all: () => [direct, ...viaProxy.values()],
+  };
+}
 
 /** Creates a client with its own undici dispatchers and the given timeouts. */
 export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
   const now = timeouts.now ?? Date.now;
   const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
-  let loaded: Promise<Loaded> | undefined;
+  let loaded: Promise<Dispatchers> | undefined;
   const sockets = new Set<Socket>();
-
   // undici's destroy() leaves a socket that is still connecting (a TLS handshake that hangs, a
   // proxy that never answers) until its connect timeout: track every socket so that close() can cut them all.
-  function tracked(base: buildConnector.connector): buildConnector.connector {
-    return (options, callback) => {
-      const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    };
-  }
-
-  function load(): Promise<Loaded> {
-    loaded ??= import('undici').then((undici) => {
-      const tls = timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] };
-      const direct = new undici.Agent({
-        connect: tracked(undici.buildConnector({ timeout: timeouts.connectTimeoutMs, ...tls })),
-        headersTimeout: timeouts.readTimeoutMs,
-        bodyTimeout: timeouts.readTimeoutMs,
-      });
-      // One dispatcher per proxy URL (at most two: http and https), made on first use.
-      const viaProxy = new Map<string, Dispatcher>();
-      const proxyConnector = tracked(undici.buildConnector({ timeout: timeouts.connectTimeoutMs }));
-      const requestTls = { timeout: timeouts.connectTimeoutMs, ...tls };
-      const dispatcherFor = (url: string): Dispatcher => {
-        const proxy = proxyFor(url, proxies);
-        if (proxy === undefined) return direct;
-        let dispatcher = viaProxy.get(proxy);
-        if (!dispatcher) {
-          dispatcher = createProxyDispatcher(undici, proxy, { ...timeouts, requestTls, proxyConnector });
-          viaProxy.set(proxy, dispatcher);
-        }
-        return dispatcher;
-      };
-      return { request: undici.request, dispatcherFor, all: () => [direct, ...viaProxy.values()] };
-    });
-    return loaded;
-  }
+  const tracked: Tracker = (base) => (options, callback) => {
+    const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const load = () => (loaded ??= import('undici').then((undici) => createDispatchers(undici, timeouts, proxies, tracked)));
 
   return {
     async postJson({ url, authorization, body, signal }) {
