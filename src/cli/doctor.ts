@@ -1,8 +1,9 @@
 /**
  * The preflight checks behind `softclient4es-license doctor`: state directory, instance id, proxy
- * variables, DNS, TLS handshake, clock offset and trusted keys. Each check is a plain function that
- * returns a {@link DoctorCheck} and never throws. None of them sends a license, an API key or
- * telemetry: the only request is a bare `HEAD /` to the server's origin, for its `Date` header.
+ * variables and tunnel (in `doctor-proxy.ts`), DNS, TLS handshake, clock offset and trusted keys.
+ * Each check is a plain function that returns a {@link DoctorCheck} and never throws. None of them
+ * sends a license, an API key or telemetry: the only requests are a bare `HEAD /` to the server's
+ * origin, for its `Date` header, and a `CONNECT` to the proxy, if one applies, closed once answered.
  */
 import { lookup } from 'node:dns/promises';
 import { readFile, realpath, unlink } from 'node:fs/promises';
@@ -19,6 +20,8 @@ import { tempPathFor, writeNewFileDurably } from '../state/atomic-file.js';
 import { errnoCode } from '../state/errno.js';
 import { loadInstanceId } from '../state/instance-id.js';
 import { ensureStateDir } from '../state/state-dir.js';
+
+export { checkProxyTunnel, describeProxy } from './doctor-proxy.js';
 
 /** The outcome of one preflight check, as `doctor` prints it. */
 export interface DoctorCheck {
@@ -138,86 +141,6 @@ export async function checkInstanceId(dir: string, log: Logger): Promise<DoctorC
   } catch (error) {
     return { name, ok: false, detail: `cannot load the instance id from ${dir} (${errnoCode(error)})` };
   }
-}
-
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
-
-/**
- * Which proxy variables apply to `targetUrl`, read the way undici's `EnvHttpProxyAgent` reads them:
- * lowercase before uppercase, `https_proxy` then `http_proxy` for an https target, and `no_proxy`
- * entries matching the host or a parent domain (with an optional port), `*` alone matching all.
- * Proxy credentials are never shown. Always ok: it reports, it does not judge.
- *
- * @example
- * ```ts
- * describeProxy({ HTTPS_PROXY: 'http://u:p@proxy:3128' }, 'https://license.example.com');
- * // { name: 'proxy', ok: true, detail: 'via http://proxy:3128 (from HTTPS_PROXY, credentials hidden)' }
- * ```
- */
-export function describeProxy(env: Readonly<Record<string, string | undefined>>, targetUrl: string): DoctorCheck {
-  const name = 'proxy';
-  let url: URL;
-  try {
-    url = new URL(targetUrl);
-  } catch {
-    return { name, ok: true, detail: `cannot tell: ${targetUrl} is not a URL` };
-  }
-  const https = url.protocol === 'https:';
-  const http = pick(env, 'http_proxy', 'HTTP_PROXY');
-  const chosen = https ? (pick(env, 'https_proxy', 'HTTPS_PROXY') ?? http) : http;
-  const noProxy = pick(env, 'no_proxy', 'NO_PROXY');
-  // Same normalisation as undici: brackets of an IPv6 address kept, port defaulted by scheme.
-  const hostname = url.host.replace(/:\d*$/, '').toLowerCase();
-  const port = Number.parseInt(url.port, 10) || DEFAULT_PORTS[url.protocol] || 0;
-  if (!chosen) {
-    const none = https ? 'https_proxy, HTTPS_PROXY, http_proxy, HTTP_PROXY' : 'http_proxy, HTTP_PROXY';
-    return { name, ok: true, detail: `direct connection to ${url.host} (none of ${none} is set)` };
-  }
-  const bypass = noProxy ? noProxyMatch(noProxy.value, hostname, port) : undefined;
-  if (noProxy && bypass !== undefined) {
-    return {
-      name,
-      ok: true,
-      detail: `direct connection to ${url.host}: ${noProxy.name} entry '${bypass}' matches it (${chosen.name} is not used)`,
-    };
-  }
-  const hidden = withoutCredentials(chosen.value);
-  const note = hidden === chosen.value ? '' : ', credentials hidden';
-  return { name, ok: true, detail: `${url.host} via ${hidden} (from ${chosen.name}${note})` };
-}
-
-/** The first of `names` that is set (an empty value counts as set, as with undici's `??`). */
-function pick(
-  env: Readonly<Record<string, string | undefined>>,
-  ...names: string[]
-): { name: string; value: string } | undefined {
-  for (const name of names) {
-    const value = env[name];
-    if (value !== undefined) return value === '' ? undefined : { name, value };
-  }
-  return undefined;
-}
-
-/** The NO_PROXY entry that exempts `hostname:port`, or `undefined`. */
-function noProxyMatch(noProxy: string, hostname: string, port: number): string | undefined {
-  if (noProxy === '*') return '*';
-  for (const entry of noProxy.split(/[,\s]/)) {
-    if (!entry) continue;
-    const parsed = /^(.+):(\d+)$/.exec(entry);
-    const entryHost = (parsed?.[1] ?? entry).replace(/^\*?\./, '').toLowerCase();
-    const entryPort = parsed?.[2] ? Number.parseInt(parsed[2], 10) : 0;
-    if (entryPort && entryPort !== port) continue;
-    if (hostname === entryHost || hostname.endsWith(`.${entryHost}`)) return entry;
-  }
-  return undefined;
-}
-
-/** `value` with any `user:pass@` removed; up to the last `@`, since a password may hold one. */
-function withoutCredentials(value: string): string {
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? '';
-  const rest = value.slice(scheme.length);
-  const at = rest.lastIndexOf('@');
-  return at === -1 ? value : `${scheme}${rest.slice(at + 1)}`;
 }
 
 /**

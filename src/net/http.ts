@@ -2,14 +2,17 @@
  * The one HTTP call the agent makes: a JSON `POST` with an `Authorization` header, through a
  * dispatcher of the agent's own (never a global one) that honours the proxy settings, with connect
  * and read timeouts, redirects left unfollowed, and the answer's body capped while it is read. Every failure is reduced to a
- * `LicenseNetworkError` naming its cause; the header never appears in an error or a log.
+ * `LicenseNetworkError` naming its cause, and the proxy when the fault is the proxy's; the header
+ * and the proxy's credentials never appear in an error or a log.
  *
  * undici is imported lazily: an agent that never touches the network (static JWT without
  * `refresh_url`, Community) does not pay for loading it at start-up.
  */
 import type { Socket } from 'node:net';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, buildConnector } from 'undici';
 import { LicenseNetworkError } from '../errors.js';
+import { proxyAddress, proxyFor, type ProxySettings } from './proxy-for.js';
+import { createProxyDispatcher, proxyTunnelErrorIn, type ProxyTunnelError } from './proxy-tunnel.js';
 
 /** Largest response body accepted; a license answer is a few hundred bytes. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -32,7 +35,7 @@ export interface AnswerFacts {
 
 export interface HttpClientOptions extends HttpTimeouts {
   /** Proxies for `http:` and `https:` targets (empty: none) and the hosts that bypass them. */
-  readonly proxies?: { readonly http: string; readonly https: string; readonly noProxy: string } | undefined;
+  readonly proxies?: ProxySettings | undefined;
   /** Certificate authorities to trust instead of Node's bundle (a private license server). */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined;
   /** The clock that dates each exchange. Default `Date.now`. */
@@ -96,13 +99,45 @@ export function errorCode(error: unknown): string | undefined {
   return found;
 }
 
-/** Reduces any failure of the exchange to a secret-free `LicenseNetworkError`. */
-export function toNetworkError(error: unknown, url: string): LicenseNetworkError {
+/**
+ * Reduces any failure of the exchange to a secret-free `LicenseNetworkError`. `proxy` is the proxy
+ * the request went through, if any: a fault of the proxy is named as the proxy's, and any other
+ * fault says which proxy it came through (a TLS failure there may be the proxy's interception).
+ */
+export function toNetworkError(error: unknown, url: string, proxy?: string): LicenseNetworkError {
+  const tunnel = proxyTunnelErrorIn(error);
+  if (tunnel) return new LicenseNetworkError(describeProxyFailure(tunnel), { cause: error });
   const code = errorCode(error);
   const cause = (code && CAUSES[code]) ?? code ?? 'request failed';
   // The server did answer when its body was too large: say so, not "unreachable".
   const what = code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? 'answered with a' : 'unreachable:';
-  return new LicenseNetworkError(`license server ${new URL(url).origin} ${what} ${cause}`, { cause: error });
+  const through = proxy === undefined ? '' : ` (through proxy ${proxyAddress(proxy)})`;
+  return new LicenseNetworkError(`license server ${new URL(url).origin} ${what} ${cause}${through}`, { cause: error });
+}
+
+/**
+ * What went wrong with the proxy, in an operator's words: its `host:port`, the tunnel asked for,
+ * and the status it answered with, if it answered.
+ *
+ * @example
+ * ```ts
+ * describeProxyFailure(error); // 'proxy 10.0.0.5:3128 refused the tunnel to license.example.com:443 with HTTP 403'
+ * ```
+ */
+export function describeProxyFailure(error: ProxyTunnelError): string {
+  const { proxy, target, status } = error;
+  if (status === 407) {
+    return error.withCredentials
+      ? `proxy ${proxy} refused the credentials of its URL (HTTP 407)`
+      : `proxy ${proxy} asks for authentication (HTTP 407): give them in the proxy URL (http://user:password@host:port)`;
+  }
+  if (status !== undefined && status >= 500) return `proxy ${proxy} could not open the tunnel to ${target} (HTTP ${status})`;
+  if (status !== undefined) return `proxy ${proxy} refused the tunnel to ${target} with HTTP ${status}`;
+  const code = errorCode(error.cause);
+  // The connection to the proxy was made: it then let the CONNECT go unanswered, or hung up on it.
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return `proxy ${proxy} did not answer: connect timeout (CONNECT ${target})`;
+  if (code === 'UND_ERR_SOCKET') return `proxy ${proxy} closed the connection without answering CONNECT ${target}`;
+  return `proxy ${proxy} unreachable: ${(code && CAUSES[code]) ?? code ?? 'connection failed'}`;
 }
 
 async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, truncate = false): Promise<string> {
@@ -124,49 +159,66 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Creates a client with its own undici dispatcher and the given timeouts. */
+/** A client's dispatchers: direct, or through the proxy that applies to the URL. */
+interface Dispatchers {
+  readonly request: typeof import('undici').request;
+  dispatcherFor(url: string): Dispatcher;
+  all(): Dispatcher[];
+}
+
+type Tracker = (base: buildConnector.connector) => buildConnector.connector;
+
+/** The direct dispatcher, and one per proxy URL (at most two: http and https) made on first use. */
+function createDispatchers(undici: typeof import('undici'), options: HttpClientOptions, proxies: ProxySettings, tracked: Tracker): Dispatchers {
+  const tls = options.ca === undefined ? {} : { ca: options.ca as string[] };
+  const direct = new undici.Agent({
+    connect: tracked(undici.buildConnector({ timeout: options.connectTimeoutMs, ...tls })),
+    headersTimeout: options.readTimeoutMs,
+    bodyTimeout: options.readTimeoutMs,
+  });
+  const viaProxy = new Map<string, Dispatcher>();
+  // The proxy's own TLS, if it speaks https, trusts Node's bundle: `ca` is the license server's.
+  const proxyConnector = tracked(undici.buildConnector({ timeout: options.connectTimeoutMs }));
+  const requestTls = { timeout: options.connectTimeoutMs, ...tls };
+  return {
+    request: undici.request,
+    dispatcherFor(url) {
+      const proxy = proxyFor(url, proxies);
+      if (proxy === undefined) return direct;
+      let dispatcher = viaProxy.get(proxy);
+      if (!dispatcher) {
+        dispatcher = createProxyDispatcher(undici, proxy, { ...options, requestTls, proxyConnector });
+        viaProxy.set(proxy, dispatcher);
+      }
+      return dispatcher;
+    },
+    all: () => [direct, ...viaProxy.values()],
+  };
+}
+
+/** Creates a client with its own undici dispatchers and the given timeouts. */
 export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
   const now = timeouts.now ?? Date.now;
-  let dispatcher: Promise<{ request: typeof import('undici').request; agent: Dispatcher }> | undefined;
+  const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
+  let loaded: Promise<Dispatchers> | undefined;
   const sockets = new Set<Socket>();
-
-  function load() {
-    dispatcher ??= import('undici').then(({ EnvHttpProxyAgent, buildConnector, request }) => {
-      const tls = timeouts.ca === undefined ? {} : { ca: timeouts.ca as string[] };
-      // undici's destroy() leaves a socket that is still connecting (a TLS handshake that hangs)
-      // until its connect timeout: track every socket so that close() can cut them all.
-      const base = buildConnector({ timeout: timeouts.connectTimeoutMs, ...tls });
-      const connect: typeof base = (options, callback) => {
-        const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-      };
-      const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
-      return {
-        request,
-        // Empty strings, not undefined: undici would otherwise read process.env behind our back.
-        agent: new EnvHttpProxyAgent({
-          httpProxy: proxies.http,
-          httpsProxy: proxies.https,
-          noProxy: proxies.noProxy,
-          connect,
-          requestTls: { timeout: timeouts.connectTimeoutMs, ...tls },
-          headersTimeout: timeouts.readTimeoutMs,
-          bodyTimeout: timeouts.readTimeoutMs,
-        }),
-      };
-    });
-    return dispatcher;
-  }
+  // undici's destroy() leaves a socket that is still connecting (a TLS handshake that hangs, a
+  // proxy that never answers) until its connect timeout: track every socket so that close() can cut them all.
+  const tracked: Tracker = (base) => (options, callback) => {
+    const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const load = () => (loaded ??= import('undici').then((undici) => createDispatchers(undici, timeouts, proxies, tracked)));
 
   return {
     async postJson({ url, authorization, body, signal }) {
       try {
-        const { request, agent } = await load();
+        const { request, dispatcherFor } = await load();
         const sentAt = now();
         const response = await request(url, {
           method: 'POST',
-          dispatcher: agent,
+          dispatcher: dispatcherFor(url),
           headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify(body),
           signal,
@@ -176,14 +228,19 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
         const text = await readCapped(response.body, MAX_RESPONSE_BYTES, response.statusCode !== 200);
         return { status: response.statusCode, headers: response.headers, text };
       } catch (error) {
-        throw toNetworkError(error, url);
+        throw toNetworkError(error, url, proxyOf(url, proxies));
       }
     },
     async close() {
-      if (!dispatcher) return;
-      const { agent } = await dispatcher;
+      if (!loaded) return;
+      const { all } = await loaded;
       for (const socket of sockets) socket.destroy();
-      await agent.destroy();
+      await Promise.all(all().map((dispatcher) => dispatcher.destroy()));
     },
   };
+}
+
+/** The proxy of `url`, or `undefined` when it goes direct or is not a URL (that error says so). */
+function proxyOf(url: string, proxies: ProxySettings): string | undefined {
+  return URL.canParse(url) ? proxyFor(url, proxies) : undefined;
 }

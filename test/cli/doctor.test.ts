@@ -10,19 +10,24 @@ import type tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../src/cli/commands/doctor.js';
+import { loadSettings } from '../../src/cli/config.js';
 import {
   checkClockOffset,
   checkDns,
   checkInstanceId,
+  checkProxyTunnel,
   checkStateDir,
   checkTls,
   describeProxy,
   describeTrustedKeys,
   filesystemTypeAt,
 } from '../../src/cli/doctor.js';
+import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.js';
 import { generateIssuerKeys } from '../../src/issuer/keys.js';
 import { DEFAULT_TRUSTED_KEYS } from '../../src/license/keys.js';
 import { INSTANCE_ID_FILE } from '../../src/state/instance-id.js';
+import { startTestProxy, type ProxyBehaviour, type TestProxy } from '../faults/network/support/proxy.js';
 import { captureLogs, useTempDir } from '../state/helpers.js';
 
 const run = promisify(execFile);
@@ -230,6 +235,127 @@ describe('describeProxy', () => {
       const detail = describeProxy({ [name]: 'http://bob:hunter2@proxy:3128' }, target).detail;
       expect(detail, name).not.toContain('hunter2');
       expect(detail, name).not.toContain('bob');
+    }
+  });
+});
+
+describe('checkProxyTunnel', () => {
+  /** Resolves nowhere: only the test proxy, which tunnels to 127.0.0.1 whatever is asked, reaches it. */
+  const target = 'https://license.softclient4es.test/api/v1/licenses/token';
+  const proxies: TestProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+  });
+
+  async function proxyThat(behaviour: ProxyBehaviour, options: { tunnelTo?: number; credentials?: string } = {}): Promise<TestProxy> {
+    const proxy = await startTestProxy({ behaviour, ...options });
+    proxies.push(proxy);
+    return proxy;
+  }
+
+  it('passes when the proxy opens a tunnel to the license host, and sends nothing through it', async () => {
+    let received = 0;
+    let closed: () => void = () => undefined;
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    const upstream = await listen(net.createServer((socket) => {
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      socket.on('close', closed);
+    }));
+    const proxy = await proxyThat({ kind: 'tunnel' }, { tunnelTo: upstream });
+
+    expect(await checkProxyTunnel(target, proxy.url, { timeoutMs: 2000 })).toEqual({
+      name: 'proxy tunnel',
+      ok: true,
+      detail: `proxy 127.0.0.1:${proxy.port} opens a tunnel to license.softclient4es.test:443 (CONNECT answered 200)`,
+    });
+    expect(proxy.connects.map((attempt) => attempt.target)).toEqual(['license.softclient4es.test:443']);
+    await Promise.race([upstreamClosed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    expect(received).toBe(0);
+  });
+
+  it('fails naming the proxy and the status when the proxy refuses the tunnel', async () => {
+    const proxy = await proxyThat({ kind: 'refuse', status: 403 });
+    expect(await checkProxyTunnel(target, proxy.url, { timeoutMs: 2000 })).toEqual({
+      name: 'proxy tunnel',
+      ok: false,
+      detail: `proxy 127.0.0.1:${proxy.port} refused the tunnel to license.softclient4es.test:443 with HTTP 403`,
+    });
+  });
+
+  it('fails saying the proxy asks for authentication when its URL has no credentials', async () => {
+    const proxy = await proxyThat({ kind: 'authenticate' });
+    const check = await checkProxyTunnel(target, proxy.url, { timeoutMs: 2000 });
+    expect(check.ok).toBe(false);
+    expect(check.detail).toContain(`proxy 127.0.0.1:${proxy.port} asks for authentication (HTTP 407)`);
+  });
+
+  it('sends the credentials of the proxy URL, and never shows them, accepted or refused', async () => {
+    const upstream = await listen(net.createServer((socket) => socket.resume()));
+    const proxy = await proxyThat({ kind: 'tunnel' }, { tunnelTo: upstream, credentials: 'doc-user:d0c-pa55' });
+    const accepted = await checkProxyTunnel(target, proxy.urlWith('doc-user', 'd0c-pa55'), { timeoutMs: 2000 });
+    const refused = await checkProxyTunnel(target, proxy.urlWith('doc-user', 'wrong-pa55'), { timeoutMs: 2000 });
+
+    expect(accepted.ok).toBe(true);
+    expect(proxy.connects[0]?.proxyAuthorization).toBe(`Basic ${Buffer.from('doc-user:d0c-pa55').toString('base64')}`);
+    expect(refused).toMatchObject({ ok: false, detail: `proxy 127.0.0.1:${proxy.port} refused the credentials of its URL (HTTP 407)` });
+    for (const detail of [accepted.detail, refused.detail]) expect(detail).not.toMatch(/doc-user|pa55/);
+  });
+
+  it('fails saying the proxy is unreachable when nothing listens on its port', async () => {
+    const port = await closedPort();
+    expect(await checkProxyTunnel(target, `http://127.0.0.1:${port}`, { timeoutMs: 2000 })).toEqual({
+      name: 'proxy tunnel',
+      ok: false,
+      detail: `proxy 127.0.0.1:${port} unreachable: connection refused`,
+    });
+  });
+
+  it('fails within the timeout when the proxy never answers CONNECT', async () => {
+    const proxy = await proxyThat({ kind: 'hang' });
+    const started = Date.now();
+    const check = await checkProxyTunnel(target, proxy.url, { timeoutMs: 200 });
+    expect(check).toMatchObject({ ok: false, detail: expect.stringContaining(`proxy 127.0.0.1:${proxy.port} did not answer: connect timeout`) });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('the doctor checks', () => {
+  const tempDir = useTempDir();
+  let server: LicenseServer;
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    server = await startLicenseServer();
+    proxy = await startTestProxy({ behaviour: { kind: 'refuse', status: 403 } });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  async function checksWith(env: Record<string, string>) {
+    const globals = { help: false, version: false, verbose: false, trustedKeysFile: undefined };
+    const settings = await loadSettings(
+      { SOFTCLIENT4ES_HOME: tempDir(), SOFTCLIENT4ES_API_KEY: 'sk-doctor_proxy_test', SOFTCLIENT4ES_LICENSE_SERVER_URL: server.url, ...env },
+      globals,
+    );
+    return runChecks(settings);
+  }
+
+  it('checks the proxy on its own line, before the license server, when a proxy applies', async () => {
+    const checks = await checksWith({ HTTP_PROXY: proxy.url });
+    expect(checks.map((check) => check.name)).toEqual(['state dir', 'instance id', 'proxy', 'proxy tunnel', 'dns', 'tls', 'clock', 'trusted keys']);
+    expect(checks.find((check) => check.name === 'proxy tunnel')).toEqual({
+      name: 'proxy tunnel',
+      ok: false,
+      detail: `proxy 127.0.0.1:${proxy.port} refused the tunnel to 127.0.0.1:${server.port} with HTTP 403`,
+    });
+  });
+
+  it('has no proxy tunnel line when no proxy applies, or NO_PROXY names the license host', async () => {
+    const environments: Array<Record<string, string>> = [{}, { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' }];
+    for (const env of environments) {
+      const names = (await checksWith(env)).map((check) => check.name);
+      expect(names, JSON.stringify(env)).not.toContain('proxy tunnel');
     }
   });
 });

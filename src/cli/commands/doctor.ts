@@ -1,6 +1,7 @@
 /**
  * `softclient4es-license doctor [--json]`: the preflight of `../doctor.ts` against the configured
- * endpoint. Sends no license, no API key and no telemetry: the only request is a bare `HEAD /`.
+ * endpoint. Sends no license, no API key and no telemetry: the only requests are a bare `HEAD /`
+ * and, when a proxy applies, a `CONNECT` to it that is closed once answered.
  * Exit code 0 when every check passes, 1 otherwise.
  */
 import { pino, type Logger } from 'pino';
@@ -11,12 +12,14 @@ import {
   checkClockOffset,
   checkDns,
   checkInstanceId,
+  checkProxyTunnel,
   checkStateDir,
   checkTls,
   describeProxy,
   describeTrustedKeys,
   type DoctorCheck,
 } from '../doctor.js';
+import { proxyFor } from '../../net/proxy-for.js';
 import { formatColumns, print, printJson } from '../output.js';
 
 const HELP = `Usage: softclient4es-license doctor [--json]
@@ -25,6 +28,8 @@ Checks, without sending a license, an API key or telemetry:
   state dir     writable, and persistent (not tmpfs, not under the OS temp dir)
   instance id   present (created if missing) and stored on disk
   proxy         which of HTTPS_PROXY, HTTP_PROXY, NO_PROXY apply to the license host
+  proxy tunnel  when a proxy applies: it is reachable and opens a tunnel (CONNECT) to the license
+                host, so a failure below is the license server's, not the proxy's
   dns           the license host resolves
   tls           a TLS handshake with the license host (plain http only to a loopback host)
   clock         the clock offset against the server's Date header (one bare HEAD /)
@@ -50,8 +55,11 @@ async function endpointOf(settings: CliSettings, log: Logger): Promise<string> {
   }
 }
 
-/** The checks in order; each reports its own trouble, so the agent's logs are not shown. */
-async function runChecks(settings: CliSettings): Promise<DoctorCheck[]> {
+/**
+ * The checks in order; each reports its own trouble, so the agent's logs are not shown. The proxy
+ * tunnel check comes only when a proxy applies to the license endpoint.
+ */
+export async function runChecks(settings: CliSettings): Promise<DoctorCheck[]> {
   const log = pino({ level: 'silent' });
   const dir = stateDirOf(settings);
   const checks = [await checkStateDir(dir), await checkInstanceId(dir, log)];
@@ -59,6 +67,8 @@ async function runChecks(settings: CliSettings): Promise<DoctorCheck[]> {
   const timeoutMs = settings.config.connectTimeoutMs;
   const host = new URL(endpoint).hostname.replace(/^\[(.*)\]$/, '$1');
   checks.push(describeProxy(settings.env, endpoint));
+  const proxy = proxyFor(endpoint, settings.config.proxies);
+  if (proxy !== undefined) checks.push(await checkProxyTunnel(endpoint, proxy, { timeoutMs }));
   checks.push(await checkDns(host));
   checks.push(await checkTls(endpoint, { timeoutMs }));
   checks.push(await checkClockOffset(endpoint, Date.now, { timeoutMs }));
@@ -68,7 +78,7 @@ async function runChecks(settings: CliSettings): Promise<DoctorCheck[]> {
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'preflight: state dir, instance id, proxy, DNS, TLS, clock, trusted keys',
+  summary: 'preflight: state dir, instance id, proxy, proxy tunnel, DNS, TLS, clock, trusted keys',
   help: HELP,
   options: { json: { type: 'boolean' } },
   async run(context) {

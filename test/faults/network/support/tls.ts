@@ -1,6 +1,7 @@
 /**
- * A self-signed certificate for 127.0.0.1 and localhost, made with the `openssl` binary into a temp
- * directory: the kind a private license server starts with before anyone configures trust for it.
+ * A self-signed certificate for 127.0.0.1 and localhost (and any further DNS names), made with the
+ * `openssl` binary into a temp directory: the kind a private license server starts with before
+ * anyone configures trust for it.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -20,13 +21,14 @@ export interface SelfSignedCertificate {
   remove(): Promise<void>;
 }
 
-export async function makeSelfSignedCertificate(): Promise<SelfSignedCertificate> {
+export async function makeSelfSignedCertificate(extraDnsNames: readonly string[] = []): Promise<SelfSignedCertificate> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-tls-'));
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   await run('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-subj', '/CN=localhost',
+    '-addext', `subjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...extraDnsNames.map((name) => `DNS:${name}`)].join(',')}`,
     '-keyout', keyFile, '-out', certFile,
   ]);
   return {
