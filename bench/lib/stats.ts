@@ -29,6 +29,14 @@ export function formatDuration(ms: number): string {
   return `${significant(ms / 1e3)} s`;
 }
 
+/** `45.0 s`, `59.5 min`, `23.9 h`: for spans of simulated time. */
+export function formatSpan(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 120_000) return `${significant(ms / 1e3)} s`;
+  if (ms < 7_200_000) return `${significant(ms / 60_000)} min`;
+  return `${significant(ms / 3_600_000)} h`;
+}
+
 export function formatBytes(bytes: number): string {
   const abs = Math.abs(bytes);
   if (abs < 1024) return `${Math.round(bytes)} B`;
