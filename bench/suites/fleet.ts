@@ -128,7 +128,7 @@ function fleetInput(jitter: number) {
   };
 }
 
-const NO_EFFECTS = { persistLicense: noop, logRefreshFailure: noop, logExpiryNotice: noop, logGrace: noop, logDegraded: noop };
+const NO_EFFECTS = { persistLicense: noop, logRefreshFailure: noop, logExpiryNotice: noop, logGrace: noop, logDegraded: noop, onEffectError: noop };
 
 /**
  * The fleet's scheduling run: 10,000 actors of the process's one machine definition, each with

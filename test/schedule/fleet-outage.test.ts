@@ -15,7 +15,7 @@ const FLEET = 500;
 const noop = () => {};
 const createActor: CreateOutageActor = (fetchLicense, input, clock) =>
   createAgentActor(
-    { fetchLicense, persistLicense: noop, logRefreshFailure: noop, logExpiryNotice: noop, logGrace: noop, logDegraded: noop },
+    { fetchLicense, persistLicense: noop, logRefreshFailure: noop, logExpiryNotice: noop, logGrace: noop, logDegraded: noop, onEffectError: noop },
     { clock, input },
   );
 
