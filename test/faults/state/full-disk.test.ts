@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LicenseAgent } from '../../../src/index.js';
 import { mountSmallTmpfs, type SmallTmpfs } from '../../state/full-disk.js';
 import { CACHE_FILE, sleep, STATE_FILE, useE2E, waitFor, waitForRequests } from '../../e2e/support/harness.js';
 
@@ -23,11 +24,15 @@ async function contents(dir: string): Promise<Record<string, string>> {
 
 describe('a state dir whose disk fills up', () => {
   let tmpfs: SmallTmpfs | undefined;
+  let agent: LicenseAgent | undefined;
   beforeEach(async (context) => {
     tmpfs = await mountSmallTmpfs();
     if (!tmpfs) context.skip('mounting a tmpfs needs root');
   });
   afterEach(async () => {
+    // Before the unmount: the harness would stop the agent only after this hook.
+    await agent?.stop();
+    agent = undefined;
     await tmpfs?.unmount();
     tmpfs = undefined;
   });
@@ -35,7 +40,7 @@ describe('a state dir whose disk fills up', () => {
   it('keeps refreshing and leaves no temp file and no lock behind, the cache files intact', async () => {
     const dir = tmpfs!.dir;
     const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-full-disk', tier: 'Pro' } } });
-    const agent = e2e.agent({ apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '50ms' } });
+    agent = e2e.agent({ apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '50ms' } });
     await agent.start();
     await waitFor(async () => (await readdir(dir)).includes(STATE_FILE), 5_000, 'the first refresh on disk');
     await tmpfs!.fill();
