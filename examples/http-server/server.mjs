@@ -40,9 +40,14 @@ function trustedKeysFromFile(env) {
   return file ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
+/**
+ * Answers with a JSON body and its length in bytes: without `content-length`, an HTTP/1.0 answer
+ * can only end with its connection, so a keep-alive client could not send another request on it.
+ */
 function send(response, status, body) {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text, 'utf8') });
+  response.end(text);
 }
 
 class BadRequest extends Error {}

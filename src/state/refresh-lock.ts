@@ -9,7 +9,7 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomHex } from '../random.js';
-import { tempPathFor } from './atomic-file.js';
+import { removeQuietly, tempPathFor } from './atomic-file.js';
 import { isProcessAlive } from './process-alive.js';
 
 export const REFRESH_LOCK_FILE = 'refresh.lock';
@@ -51,18 +51,41 @@ function isStale(record: LockRecord | undefined, now: number): boolean {
   return !isProcessAlive(record.pid);
 }
 
+/**
+ * Creates `file` with `data`; `false` when it exists. A failed write (ENOSPC on a full disk) removes
+ * the file it created: an empty lock would read as stale, and an empty temp file would stay until
+ * the next start, one per refresh. The file is ours to remove, since `wx` created it.
+ */
 async function writeExclusive(file: string, data: string): Promise<boolean> {
+  let handle;
   try {
-    const handle = await open(file, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-    } finally {
-      await handle.close();
-    }
-    return true;
+    handle = await open(file, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  }
+  try {
+    await handle.writeFile(data);
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await removeQuietly(file);
+    throw error;
+  }
+  return true;
+}
+
+/**
+ * Replaces a stale lock with `data` through a rename, so no reader sees a half-written lock. The
+ * temp file is removed whatever fails; after a rename it is gone already.
+ */
+async function replaceStale(file: string, data: string): Promise<void> {
+  const temp = tempPathFor(file);
+  try {
+    await writeExclusive(temp, data);
+    await rename(temp, file);
+  } finally {
+    await removeQuietly(temp);
   }
 }
 
@@ -85,9 +108,7 @@ export async function tryAcquireRefreshLock(dir: string, now: number, ttlMs: num
     if (!isStale(await readLock(file), now)) return undefined;
     // Take over through a rename, then read back: of two processes taking over at once, the one
     // whose token is in the file holds the lock.
-    const temp = tempPathFor(file);
-    await writeExclusive(temp, data);
-    await rename(temp, file);
+    await replaceStale(file, data);
     if ((await readLock(file))?.token !== mine.token) return undefined;
   }
   return {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../src/issuer/index.js';
 import { bodyOf, waitFor } from '../e2e/support/harness.js';
+import { connectRaw } from './support/raw-http.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const API_KEY = 'sk-example-key';
@@ -172,6 +173,28 @@ describe('examples/http-server', () => {
 
     expect(refused).toEqual({ status: 402, body: { error: 'Quota exceeded: max_clusters is 3 on the Pro tier' } });
     expect(served.status).toBe(200);
+  });
+
+  it('keeps an HTTP/1.0 keep-alive connection open, with a content-length on every answer', async () => {
+    // A platform outside ASCII: its row is longer in bytes than in characters.
+    server.setApiKey(API_KEY, { ...PRO, platform: 'staging-zürich' });
+    const example = await startLicensedExample();
+    const connection = await connectRaw(example.url);
+    try {
+      const license = await connection.exchange('GET /license HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      const query = await connection.exchange('POST /query?joins=1 HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n');
+      const missing = await connection.exchange('GET /nowhere HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+
+      expect([license, query, missing].map((each) => each.statusLine)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 404 Not Found']);
+      for (const each of [license, query, missing]) {
+        expect(each.headers['connection']).toBe('keep-alive');
+        expect(Number(each.headers['content-length'])).toBe(Buffer.byteLength(each.body.toString('utf8'), 'utf8'));
+      }
+      expect(JSON.parse(license.body.toString('utf8'))).toMatchObject({ license_type: 'Pro', platform: 'STAGING-ZÜRICH' });
+      expect(JSON.parse(query.body.toString('utf8'))).toMatchObject({ ok: true, joins: 1 });
+    } finally {
+      connection.close();
+    }
   });
 
   it('stops the agent on SIGTERM and exits 0', async () => {
