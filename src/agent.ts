@@ -104,7 +104,10 @@ function refreshStateOf(snapshot: Snapshot): RefreshState {
   return (snapshot.value as { refresh: RefreshState }).refresh;
 }
 
-/** The validity region's stage and grace part; `checking` and `stopped` never last, so they map to `valid`. */
+/**
+ * The validity region's stage and grace part; `checking` never lasts, so it maps to `valid`, as does
+ * `stopped` (the agent keeps the stage it saw last, see `#stage`).
+ */
 function validityOf(snapshot: Snapshot | undefined): { stage: ValidityStage; grace: GraceStage } {
   const value = (snapshot?.value as { validity?: unknown } | undefined)?.validity;
   if (value === 'expiringSoon' || value === 'degraded') return { stage: value, grace: 'none' };
@@ -269,7 +272,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
       config: this.#config,
       mode: snapshot?.context.mode ?? this.#configuredMode(),
       state: snapshot ? refreshStateOf(snapshot) : 'created',
-      validity: validityOf(snapshot).stage,
+      // The stage the license was last seen in: a stopped agent still tells of the license it kept.
+      validity: this.#stage,
       context: snapshot?.context,
       license: this.#license,
       instanceId: this.#startup?.instanceId ?? null,
@@ -503,6 +507,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const { license } = snapshot.context;
     const { stage, grace } = validityOf(snapshot);
     if (stage === 'valid' && (snapshot.value as { validity?: unknown }).validity === 'stopped') return;
+    this.#stage = stage;
     const key = `${stage}/${grace}`;
     if (license === this.#licenseSourceOf() && key === this.#licenseKey) return;
     const next = effectiveLicense(license, stage, grace);
@@ -527,6 +532,9 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     );
     this.#announce('licenseChanged', next, previous);
   }
+
+  /** The validity stage of the license in force, as of the last snapshot before any stop. */
+  #stage: ValidityStage = 'valid';
 
   /** False until the first license is adopted: a cold start is not an upgrade. */
   #adoptedOnce = false;

@@ -21,6 +21,7 @@ const OUT_OF_RANGE = /license claim "exp" is out of range/;
 
 function expectHostAlive(run: AgentRun): void {
   expect(run.stderr, 'nothing but log lines on stderr (no stack trace)').toBe('');
+  expect(run.disagreements).toEqual([]);
   expect(run.code).toBe(0);
   expect(run.started).toBeDefined();
   expect(run.final).toBeDefined();

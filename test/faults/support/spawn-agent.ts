@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { LicenseAgentOptions } from '../../../src/index.js';
 import type { LogLine } from '../../e2e/support/harness.js';
 import { faketimeEnv } from './faketime.js';
+import { licenseDisagreements, type LicenseFacts } from './license-invariant.js';
 
 const FIXTURE = fileURLToPath(new URL('./agent-process.ts', import.meta.url));
 
@@ -27,6 +28,8 @@ export interface AgentRun {
   readonly logs: readonly LogLine[];
   /** Whatever stderr held that was not a log line: a stack trace, if the host was taken down. */
   readonly stderr: string;
+  /** Where the views disagree with each other (the license invariant of the fault suites): none, or a bug. */
+  readonly disagreements: readonly string[];
 }
 
 export interface SpawnOptions {
@@ -84,6 +87,7 @@ export function runAgentProcess({ options, runMs, faketime, onView }: SpawnOptio
         final: views.find((view) => view.event === 'final'),
         logs: json as LogLine[],
         stderr: rest.join('\n'),
+        disagreements: views.flatMap((view) => licenseDisagreements(view as unknown as LicenseFacts).map((found) => `${view.event}: ${found}`)),
       });
     });
   });

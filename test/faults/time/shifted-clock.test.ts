@@ -46,6 +46,7 @@ function expectChildClockSetBack(run: AgentRun): void {
   expect(lag).toBeGreaterThan(TWO_DAYS_MS - 60_000);
   expect(run.code).toBe(0);
   expect(run.stderr).toBe('');
+  expect(run.disagreements).toEqual([]);
 }
 
 describe('a clock set back two days, static-JWT mode', () => {

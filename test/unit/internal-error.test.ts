@@ -6,10 +6,10 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { DAY } from '../../../machines/schedule.js';
-import { createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
-import { startLicenseServer, type LicenseServer } from '../../../src/issuer/index.js';
-import { ERROR, captureLogs } from '../../e2e/support/harness.js';
+import { DAY } from '../../machines/schedule.js';
+import { createLicenseAgent, type LicenseAgent } from '../../src/index.js';
+import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.js';
+import { ERROR, captureLogs } from '../e2e/support/harness.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-internal_error_key';
