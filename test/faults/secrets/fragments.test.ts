@@ -164,3 +164,23 @@ describe('static-JWT mode (an API key configured as fallback), against a server 
     await expectNothingLeft(rows.map((row) => JSON.stringify(row)), stateDir, [licenseKey, upgrade], [upgrade]);
   });
 });
+
+describe("a refused token that quotes part of the key in its own header (kid)", () => {
+  it('cuts the fragment out of the verifier\'s refusal too: status, row and log', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: PRO } });
+    const agent = e2e.agent({ apiKey: API_KEY, serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: '24h' } });
+    await agent.start();
+    // A kid the verifier quotes (short and printable), filled with a 24-character prefix of the key.
+    const { SignJWT } = await import('jose');
+    const forged = await new SignJWT({ iss: 'https://license.softclient4es.com', sub: PRO.sub, tier: 'Enterprise', iat: nowSeconds() })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: API_KEY.slice(0, 24) })
+      .sign(server.keys.privateKey);
+    server.respondWith(() => json(200, { jwt: forged }));
+
+    const row = await agent.refreshLicense();
+
+    expect(agent.status().lastAttempt?.message).toBe('license is signed by an unknown key id: [redacted]');
+    const seen = JSON.stringify([row, agent.status(), e2e.logs.text()]);
+    expectNoFragment(seen, keyForms(API_KEY), 'the refusal of a token whose kid quotes the key');
+  });
+});
