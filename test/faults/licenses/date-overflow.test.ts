@@ -62,7 +62,8 @@ describe('a signed license with an exp beyond the range of a date', () => {
 
     const run = await runAgentProcess({
       options,
-      runMs: 1_500,
+      runMs: 10_000,
+      until: 'failure',
       // Running fine on Pro; from now on every answer is the overflowing token.
       onView: (view) => {
         if (view.event !== 'started') return;

@@ -34,8 +34,10 @@ export interface AgentRun {
 
 export interface SpawnOptions {
   readonly options: Omit<LicenseAgentOptions, 'logger' | 'clock' | 'random' | 'version'> & { readonly version?: string };
-  /** How long the process runs after `start()` resolved. */
+  /** How long the process runs after `start()` resolved, at most. */
   readonly runMs: number;
+  /** Stop waiting once a refresh attempt is on record (`attempt`) or one failed (`failure`). */
+  readonly until?: 'attempt' | 'failure';
   /** A libfaketime offset for the child's clock (`-1d`, `+3h`); absent: the real clock. */
   readonly faketime?: string;
   /** Called with each view as it is printed (to change the server's answers mid-run, say). */
@@ -55,11 +57,12 @@ function parseLines(text: string): { json: unknown[]; rest: string[] } {
   return { json, rest };
 }
 
-export function runAgentProcess({ options, runMs, faketime, onView }: SpawnOptions): Promise<AgentRun> {
+export function runAgentProcess({ options, runMs, until, faketime, onView }: SpawnOptions): Promise<AgentRun> {
   const env = {
     PATH: process.env['PATH'],
     AGENT_PROCESS_OPTIONS: JSON.stringify(options),
     AGENT_PROCESS_RUN_MS: String(runMs),
+    ...(until === undefined ? {} : { AGENT_PROCESS_UNTIL: until }),
     ...(faketime === undefined ? {} : faketimeEnv(faketime)),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -57,7 +57,8 @@ describe('a clock set back two days, static-JWT mode', () => {
 
     const run = await runAgentProcess({
       options: { licenseKey, refreshOrigins: [new URL(refreshUrl).origin], trustedKeys: issuer.keys.jwks, stateDir: await e2e.tempDir(), refresh: { interval: '500ms', jitter: 0 } },
-      runMs: 1_500,
+      runMs: 10_000,
+      until: 'attempt',
       faketime: SET_BACK,
     });
 
@@ -97,7 +98,8 @@ describe('a clock set back two days, API-key mode', () => {
 
     const run = await runAgentProcess({
       options: { apiKey: API_KEY, serverUrl, trustedKeys: issuer.keys.jwks, stateDir, refresh: { interval: '500ms', jitter: 0 } },
-      runMs: 1_500,
+      runMs: 10_000,
+      until: 'failure',
       faketime: SET_BACK,
     });
 
