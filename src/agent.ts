@@ -13,7 +13,7 @@ import { createAgentActor, type AgentActor, type AgentEffects, type FetchLicense
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { ClockHealth } from './clock-health.js';
 import { createWallClock } from './clock.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from './config/duration.js';
 import { describeError, LicenseConfigError, LicenseInternalError } from './errors.js';
 import { QUOTA_NAMES, type QuotaName, type Tier } from './license/claims.js';
 import {
@@ -30,7 +30,10 @@ import type { AgentInspector } from './inspector.js';
 import { createAgentLogger, errorFields } from './log.js';
 import { ApiKeyClient } from './net/api-key-client.js';
 import { createHttpClient, type HttpClient } from './net/http.js';
-import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
+import { loadConfig, mergeOptions } from './config/environment.js';
+import { resolveConfig } from './config/resolve.js';
+import { type AgentClock } from './clock.js';
+import { type AgentConfig, type LicenseAgentOptions } from './config/options.js';
 import { createLogRefreshFailure, createPersistLicense } from './refresh.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
 import { prepareStartup, type StartupResult } from './startup.js';

@@ -7,7 +7,7 @@
  * warning per episode, however many answers or re-checks repeat it.
  */
 import type { Logger } from 'pino';
-import { formatDuration } from './duration.js';
+import { formatDuration } from './config/duration.js';
 import { isoInstant } from './instant.js';
 import { CLOCK_TOLERANCE_SECONDS } from './license/verify.js';
 import type { AnswerFacts } from './net/http.js';

@@ -4,7 +4,12 @@
  * and timers are unref'd, so a background license refresh never holds a process open by itself.
  * An infinite delay means "never" and arms nothing.
  */
-import type { AgentClock } from './options.js';
+/** Time as the agent sees it: the wall clock in production, a simulated one in tests. */
+export interface AgentClock {
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
 /** The longest delay Node's `setTimeout` honours. */
 export const MAX_TIMER_DELAY_MS = 2_147_483_647;

@@ -12,7 +12,7 @@ import type { ApiKeyClient } from './net/api-key-client.js';
 import type { HttpClient } from './net/http.js';
 import { refreshLicense } from './net/refresh-client.js';
 import { createSecretRedactor } from './secret-redaction.js';
-import type { AgentConfig } from './options.js';
+import type { AgentConfig } from './config/options.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
 

@@ -16,8 +16,10 @@ export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
 export { CHANNELS } from './channels.js';
 export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from './channels.js';
 export type { ApiKeyClientOptions, FetchJwtOptions } from './net/api-key-client.js';
-export { loadConfig, ENVIRONMENT_VARIABLES, DEFAULT_SERVER_URL } from './options.js';
-export type { LicenseAgentOptions, RefreshOptions, TelemetryOptions, AgentClock } from './options.js';
+export { loadConfig, ENVIRONMENT_VARIABLES } from './config/environment.js';
+export { DEFAULT_SERVER_URL } from './config/options.js';
+export type { LicenseAgentOptions, RefreshOptions, TelemetryOptions } from './config/options.js';
+export type { AgentClock } from './clock.js';
 export {
   LicenseError,
   LicenseConfigError,

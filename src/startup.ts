@@ -10,7 +10,7 @@ import type { AgentInput, AgentMode } from '../machines/context.js';
 import type { VerifiedLicense } from './license/claims.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
-import type { AgentConfig } from './options.js';
+import type { AgentConfig } from './config/options.js';
 import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
 import { readFileIfExists, removeOrphanedTempFiles } from './state/atomic-file.js';
 import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from './state/instance-id.js';

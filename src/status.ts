@@ -10,7 +10,7 @@ import { describeError } from './errors.js';
 import { isoInstant } from './instant.js';
 import type { Quotas, Tier } from './license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
-import type { AgentConfig } from './options.js';
+import type { AgentConfig } from './config/options.js';
 
 /** The refresh region's states, as `status().state` reports them. */
 export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
 import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from './config/duration.js';
 import { isoInstant } from './instant.js';
 import type { LicenseClaims } from './license/claims.js';
 

@@ -5,7 +5,7 @@
  * print one line and exit 2, runtime failures print one line and exit 1.
  */
 import { isLicenseError } from '../errors.js';
-import { ENVIRONMENT_VARIABLES } from '../options.js';
+import { ENVIRONMENT_VARIABLES } from '../config/environment.js';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';

@@ -5,7 +5,7 @@
  * LICENSE's row.
  */
 import { describe, expect, it } from 'vitest';
-import type { LicenseAgentOptions } from '../../src/options.js';
+import type { LicenseAgentOptions } from '../../src/config/options.js';
 import { mintExpiring } from './support/licenses.js';
 import { DAY, HOUR, T0, useScheduleWorld } from './support/world.js';
 

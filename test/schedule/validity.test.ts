@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
-import type { LicenseAgentOptions } from '../../src/options.js';
+import type { LicenseAgentOptions } from '../../src/config/options.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, iso, mintExpiring, validityLines } from './support/licenses.js';
 import { KNOWN_FEATURES } from '../../src/license/claims.js';
 import { ERROR, INFO, WARN } from './support/logs.js';

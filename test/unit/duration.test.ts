@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/duration.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

@@ -9,7 +9,7 @@ import { SimulatedClock } from 'xstate';
 import { DAY } from '../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent } from '../../src/index.js';
 import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.js';
-import { ERROR, captureLogs } from '../e2e/support/harness.js';
+import { ERROR, captureLogs, waitFor } from '../e2e/support/harness.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-internal_error_key';
@@ -53,7 +53,7 @@ it('logs a throwing statechart once with its code and keeps the license in force
   time.break();
   // The refresh is due: its failure, recorded on the broken clock, throws inside the statechart.
   time.advance(DAY);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor(() => logs.at(ERROR).length > 0, 10_000, 'the internal error');
   time.advance(DAY);
   await new Promise((resolve) => setTimeout(resolve, 50));
   time.mend();

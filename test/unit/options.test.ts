@@ -2,7 +2,8 @@ import { DEFAULT_TRUSTED_KEYS } from '../../src/license/keys.js';
 import { describe, expect, it } from 'vitest';
 import { LicenseConfigError } from '../../src/errors.js';
 import { generateIssuerKeys } from '../../src/issuer/keys.js';
-import { resolveConfig, type LicenseAgentOptions } from '../../src/options.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { type LicenseAgentOptions } from '../../src/config/options.js';
 
 const HOUR = 3_600_000;
 

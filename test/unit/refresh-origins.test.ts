@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { LicenseConfigError } from '../../src/errors.js';
 import { isLinkLocalHost, refreshUrlProblem } from '../../src/net/url-policy.js';
-import { loadConfig, resolveConfig } from '../../src/options.js';
+import { loadConfig } from '../../src/config/environment.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 const resolve = (options: Record<string, unknown>, env: Record<string, string> = {}) =>
   resolveConfig({ version: '1.0.0', ...loadConfig(env), ...options }, env);

@@ -1,12 +1,12 @@
 /**
- * `softclient4es-license demo`: what `npm start` runs (`src/demo/main.ts`, under tsx), in a child
+ * `softclient4es-license demo`: what `npm start` runs (`examples/demo/main.ts`, under tsx), in a child
  * process, since the demo runs as soon as it is loaded. It needs a clone of the repository: the
  * published package ships neither the demo's source nor tsx.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../../duration.js';
+import { parseDuration } from '../../config/duration.js';
 import { GLOBAL_OPTIONS_HELP, UsageError, type OptionValues } from '../args.js';
 import type { Command } from '../command.js';
 import { packageRoot } from '../config.js';
@@ -16,7 +16,7 @@ const HELP = `Usage: softclient4es-license demo [--interval 10s] [--duration 45s
 Runs the demo of npm start: a reference license server on loopback, a throwaway state directory,
 and an agent in API-key mode under a small simulated query load, printing each transition and
 every request body the server receives, until Ctrl-C or --duration. Needs a clone of the
-repository (src/demo and tsx).
+repository (examples/demo and tsx).
 
 Options:
   --interval <duration>  refresh interval (default 10s)
@@ -76,7 +76,7 @@ export const demoCommand: Command = {
   async run(context) {
     const args = demoArgs(context.values);
     const root = packageRoot();
-    const script = path.join(root, 'src', 'demo', 'main.ts');
+    const script = path.join(root, 'examples', 'demo', 'main.ts');
     const loader = tsxLoader();
     if (!existsSync(script) || loader === undefined) {
       throw new Error(`the demo needs a clone of the repository with its dev dependencies (${existsSync(script) ? 'tsx is not installed' : `${script} not found`})`);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
-import { REFRESH_ORIGINS_VARIABLE, VENDOR_ORIGIN } from '../../../src/refresh-origins.js';
+import { REFRESH_ORIGINS_VARIABLE, VENDOR_ORIGIN } from '../../../src/config/refresh-origins.js';
 import { decodeLicenseClaims, startLicenseServer, type LicenseServer, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
 
 export const VERSION = '1.2.3';

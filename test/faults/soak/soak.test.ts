@@ -17,7 +17,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDuration } from '../../../src/duration.js';
+import { parseDuration } from '../../../src/config/duration.js';
 import { DAY, HOUR, MINUTE, SECOND } from '../../schedule/support/world.js';
 import { BEHAVIOURS } from './support/behaviours.js';
 import { checkAdoptedLicense, checkAlive, checkBodies, checkGaps, checkOneInFlight } from './support/invariants.js';

@@ -4,8 +4,8 @@
  * and a private license server configured as `serverUrl` is trusted for its own tokens; anything
  * else must be listed by the operator. Link-local and metadata addresses cannot be listed at all.
  */
-import { LicenseConfigError } from './errors.js';
-import { endpointProblem, isLinkLocalHost } from './net/url-policy.js';
+import { LicenseConfigError } from '../errors.js';
+import { endpointProblem, isLinkLocalHost } from '../net/url-policy.js';
 
 /** SoftClient4ES's license server, trusted by default whatever `serverUrl` says. */
 export const VENDOR_ORIGIN = 'https://license.softclient4es.com';

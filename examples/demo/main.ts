@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseDuration } from '../duration.js';
-import { createLicenseAgent } from '../index.js';
-import { startLicenseServer, type RecordedRequest } from '../issuer/index.js';
+import { parseDuration } from '../../src/config/duration.js';
+import { createLicenseAgent } from '../../src/index.js';
+import { startLicenseServer, type RecordedRequest } from '../../src/issuer/index.js';
 
 const USAGE = `Usage: npm start -- [--interval 10s] [--duration 45s] [--no-telemetry]`;
 

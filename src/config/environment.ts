@@ -1,0 +1,144 @@
+/**
+ * The agent's options as environment variables: which variable sets which option, how each is
+ * read (`loadConfig`), and how explicit options sit over them (`mergeOptions`). The environment can
+ * always turn telemetry off, whatever the options say.
+ */
+import { LicenseConfigError } from '../errors.js';
+import { endpointProblem } from '../net/url-policy.js';
+import { isUuid } from '../state/instance-id.js';
+import { parseDuration } from './duration.js';
+import { isJitter, JITTER_RULE, type LicenseAgentOptions } from './options.js';
+import { readRefreshOriginsVariable, REFRESH_ORIGINS_VARIABLE } from './refresh-origins.js';
+
+const OFF_WORDS = ['false', '0', 'no', 'off'];
+const ON_WORDS = ['true', '1', 'yes', 'on'];
+
+/** The environment variable that turns telemetry off, whatever the options say, or `undefined`. */
+export function telemetryOptOutVariable(env: Record<string, string | undefined>): string | undefined {
+  const says = (name: string, words: string[]) => {
+    const value = env[name];
+    return value !== undefined && words.includes(value.trim().toLowerCase());
+  };
+  if (says('SOFTCLIENT4ES_TELEMETRY_ENABLED', OFF_WORDS)) return 'SOFTCLIENT4ES_TELEMETRY_ENABLED';
+  if (says('SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED', OFF_WORDS)) return 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED';
+  if (says('DO_NOT_TRACK', ON_WORDS)) return 'DO_NOT_TRACK';
+  return undefined;
+}
+
+/** True when the environment turns telemetry off, whatever the options say. */
+export function telemetryOptedOut(env: Record<string, string | undefined>): boolean {
+  return telemetryOptOutVariable(env) !== undefined;
+}
+
+/** The environment variables {@link loadConfig} reads, and the option each one sets. */
+export const ENVIRONMENT_VARIABLES = Object.freeze({
+  SOFTCLIENT4ES_API_KEY: 'apiKey',
+  SOFTCLIENT4ES_LICENSE_KEY: 'licenseKey',
+  SOFTCLIENT4ES_HOME: 'stateDir',
+  SOFTCLIENT4ES_LICENSE_SERVER_URL: 'serverUrl',
+  [REFRESH_ORIGINS_VARIABLE]: 'refreshOrigins',
+  SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'refresh.enabled',
+  SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'refresh.interval',
+  SOFTCLIENT4ES_LICENSE_REFRESH_JITTER: 'refresh.jitter',
+  SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED: 'telemetry.enabled',
+  SOFTCLIENT4ES_TELEMETRY_ENABLED: 'telemetry.enabled',
+  DO_NOT_TRACK: 'telemetry.enabled (1 turns it off)',
+  SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: 'connectTimeout',
+  SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: 'readTimeout',
+  SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'gracePeriod',
+  SOFTCLIENT4ES_INSTANCE_ID: 'instanceId',
+} as const);
+
+function envBoolean(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (ON_WORDS.includes(raw)) return true;
+  if (OFF_WORDS.includes(raw)) return false;
+  throw new LicenseConfigError(name, `${JSON.stringify(env[name])} is not a boolean (use true or false)`);
+}
+
+function envString(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+function envDuration(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = envString(env, name);
+  if (raw !== undefined && parseDuration(raw) === undefined) {
+    throw new LicenseConfigError(name, `${JSON.stringify(raw)} is not a duration (use e.g. '24h' or '90s')`);
+  }
+  return raw;
+}
+
+function envInstanceId(env: Record<string, string | undefined>): string | undefined {
+  const raw = envString(env, 'SOFTCLIENT4ES_INSTANCE_ID');
+  if (raw !== undefined && !isUuid(raw)) throw new LicenseConfigError('SOFTCLIENT4ES_INSTANCE_ID', `${JSON.stringify(raw)} is not a UUID`);
+  return raw;
+}
+
+function envNumber(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = envString(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new LicenseConfigError(name, `${JSON.stringify(raw)} is not a number`);
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Reads the agent's options from environment variables (see {@link ENVIRONMENT_VARIABLES}).
+ * Returns only what is set, so it can sit under explicit options: `{ ...loadConfig(env), ...mine }`.
+ * `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` is read when the config is resolved: it adds to the trusted keys.
+ *
+ * @example
+ * const agent = createLicenseAgent({ ...loadConfig(process.env), version: '1.2.3' });
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Partial<LicenseAgentOptions> {
+  const refresh = withoutUndefined({
+    enabled: envBoolean(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED'),
+    interval: envDuration(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL'),
+    jitter: envNumber(env, 'SOFTCLIENT4ES_LICENSE_REFRESH_JITTER'),
+  });
+  if (refresh.jitter !== undefined && !isJitter(refresh.jitter)) throw new LicenseConfigError('SOFTCLIENT4ES_LICENSE_REFRESH_JITTER', JITTER_RULE);
+  const serverUrl = envString(env, 'SOFTCLIENT4ES_LICENSE_SERVER_URL');
+  const urlProblem = serverUrl === undefined ? undefined : endpointProblem(serverUrl);
+  if (urlProblem) throw new LicenseConfigError('SOFTCLIENT4ES_LICENSE_SERVER_URL', urlProblem);
+  const licenseTelemetry = envBoolean(env, 'SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED');
+  const telemetry = envBoolean(env, 'SOFTCLIENT4ES_TELEMETRY_ENABLED');
+  const telemetryEnabled = licenseTelemetry ?? telemetry;
+  const optedOut = telemetryOptedOut(env);
+  return withoutUndefined({
+    apiKey: envString(env, 'SOFTCLIENT4ES_API_KEY'),
+    licenseKey: envString(env, 'SOFTCLIENT4ES_LICENSE_KEY'),
+    stateDir: envString(env, 'SOFTCLIENT4ES_HOME'),
+    serverUrl,
+    refreshOrigins: readRefreshOriginsVariable(env),
+    refresh: Object.keys(refresh).length > 0 ? refresh : undefined,
+    telemetry: optedOut ? { enabled: false } : telemetryEnabled === undefined ? undefined : { enabled: telemetryEnabled },
+    connectTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT'),
+    readTimeout: envDuration(env, 'SOFTCLIENT4ES_LICENSE_READ_TIMEOUT'),
+    gracePeriod: envDuration(env, 'SOFTCLIENT4ES_LICENSE_GRACE_PERIOD'),
+    instanceId: envInstanceId(env),
+  });
+}
+
+/** Explicit options over environment ones, one level deep for `refresh` and `telemetry`. */
+export function mergeOptions(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): LicenseAgentOptions {
+  const merged = { ...fromEnv, ...withoutUndefined(explicit) } as LicenseAgentOptions;
+  // Leave a malformed `refresh` or `telemetry` (a string, say) as it is: validation names it.
+  if (!isPlainObject(explicit.refresh ?? {}) || !isPlainObject(explicit.telemetry ?? {})) return merged;
+  const refresh = { ...fromEnv.refresh, ...withoutUndefined(explicit.refresh ?? {}) };
+  const telemetry = { ...fromEnv.telemetry, ...withoutUndefined(explicit.telemetry ?? {}) };
+  return {
+    ...merged,
+    ...(Object.keys(refresh).length > 0 ? { refresh } : {}),
+    ...(Object.keys(telemetry).length > 0 ? { telemetry } : {}),
+  };
+}
