@@ -35,7 +35,7 @@ import { resolveConfig } from './config/resolve.js';
 import { type AgentClock } from './clock.js';
 import { type AgentConfig, type LicenseAgentOptions } from './config/options.js';
 import { createLogRefreshFailure, createPersistLicense } from './refresh.js';
-import type { RefreshCoordinator } from './refresh-coordinator.js';
+import type { RefreshCoordinator } from './effects/refresh-coordinator.js';
 import { prepareStartup, type StartupResult } from './startup.js';
 import { destinationHost } from './state/sent-ledger.js';
 import {
@@ -51,7 +51,7 @@ import {
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
 import type { UsageCounters } from './telemetry/counters.js';
 import { countersOf, createTelemetryActor, reportUsage, type TelemetryActor } from './telemetry/telemetry-actor.js';
-import { createValidityLogs } from './validity-log.js';
+import { createValidityLogs } from './effects/validity-log.js';
 import { startWakeWatchdog } from './wake-watchdog.js';
 
 export type { AgentStatus, RefreshLicenseRow, RefreshState, ShowLicenseRow } from './status.js';
@@ -428,7 +428,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
    * starts on a valid cached license does not pay for them at start-up.
    */
   #loadFetch(startup: StartupResult, verify: LicenseVerifier): Promise<FetchLicense> {
-    this.#fetch ??= Promise.all([import('./fetch-license.js'), import('./refresh-coordinator.js')]).then(
+    this.#fetch ??= Promise.all([import('./effects/fetch-license.js'), import('./effects/refresh-coordinator.js')]).then(
       ([{ createFetchLicense }, { RefreshCoordinator }]) => {
         const now = () => this.#clock.now();
         const config = this.#config;

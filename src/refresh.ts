@@ -8,7 +8,7 @@ import type { AgentContext } from '../machines/context.js';
 import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
 import { isoInstant } from './instant.js';
 import { errorFields } from './log.js';
-import type { RefreshCoordinator } from './refresh-coordinator.js';
+import type { RefreshCoordinator } from './effects/refresh-coordinator.js';
 import type { LicenseCache } from './state/license-cache.js';
 
 /** The `persistLicense` action: mirror the adopted license to the cache (an atomic write, queued). */

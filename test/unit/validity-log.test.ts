@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../machines/context.js';
-import { createValidityLogs, graceMessage } from '../../src/validity-log.js';
+import { createValidityLogs, graceMessage } from '../../src/effects/validity-log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, HOUR, T0 } from '../schedule/support/world.js';
 

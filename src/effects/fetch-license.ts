@@ -3,18 +3,18 @@
  * answer, record what was sent. Loaded with the first refresh (see `agent.ts`): a server that starts
  * on a valid cached license has no use for it until its next refresh is due.
  */
-import type { FetchInput } from '../machines/context.js';
-import type { FetchLicense } from './agent-machine.js';
-import { LicenseError, LicenseVerificationError } from './errors.js';
-import type { VerifiedLicense } from './license/claims.js';
-import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
-import type { ApiKeyClient } from './net/api-key-client.js';
-import type { HttpClient } from './net/http.js';
-import { refreshLicense } from './net/refresh-client.js';
-import { createSecretRedactor } from './secret-redaction.js';
-import type { AgentConfig } from './config/options.js';
+import type { FetchInput } from '../../machines/context.js';
+import type { FetchLicense } from '../agent-machine.js';
+import { LicenseError, LicenseVerificationError } from '../errors.js';
+import type { VerifiedLicense } from '../license/claims.js';
+import { checkSuccessor, type LicenseVerifier } from '../license/verify.js';
+import type { ApiKeyClient } from '../net/api-key-client.js';
+import type { HttpClient } from '../net/http.js';
+import { refreshLicense } from '../net/refresh-client.js';
+import { createSecretRedactor } from '../secret-redaction.js';
+import type { AgentConfig } from '../config/options.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
-import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from './telemetry/body.js';
+import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from '../telemetry/body.js';
 
 /** One request that left the machine, for the ledger of what was sent. */
 export interface SentRequest {

@@ -6,12 +6,12 @@
  * an operator always goes to the server.
  */
 import type { Logger } from 'pino';
-import type { FetchInput } from '../machines/context.js';
-import type { VerifiedLicense } from './license/claims.js';
-import { checkSuccessor, type LicenseVerifier } from './license/verify.js';
-import { errorFields } from './log.js';
-import type { CachedLicense, LicenseCache } from './state/license-cache.js';
-import { tryAcquireRefreshLock, type HeldLock } from './state/refresh-lock.js';
+import type { FetchInput } from '../../machines/context.js';
+import type { VerifiedLicense } from '../license/claims.js';
+import { checkSuccessor, type LicenseVerifier } from '../license/verify.js';
+import { errorFields } from '../log.js';
+import type { CachedLicense, LicenseCache } from '../state/license-cache.js';
+import { tryAcquireRefreshLock, type HeldLock } from '../state/refresh-lock.js';
 
 export interface CoordinatorDeps {
   readonly dir: string;

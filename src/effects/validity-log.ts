@@ -6,12 +6,12 @@
  * operator who knows its log finds the same line, with the facts in the structured fields.
  */
 import type { Logger } from 'pino';
-import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
-import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../machines/validity.js';
-import { hasRefreshPath } from '../machines/refresh-policy.js';
-import { formatDuration } from './config/duration.js';
-import { isoInstant } from './instant.js';
-import type { LicenseClaims } from './license/claims.js';
+import type { AgentContext, ExpiryNoticeStage } from '../../machines/context.js';
+import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../../machines/validity.js';
+import { hasRefreshPath } from '../../machines/refresh-policy.js';
+import { formatDuration } from '../config/duration.js';
+import { isoInstant } from '../instant.js';
+import type { LicenseClaims } from '../license/claims.js';
 
 function iso(ms: number): string {
   return isoInstant(ms) ?? 'never';
