@@ -2,16 +2,9 @@
  * softclient4es-license: keeps a SoftClient4ES server's license fresh and sends optional,
  * anonymous usage telemetry with each refresh. Named exports only.
  */
-export { createLicenseAgent, LicenseAgent } from './agent.js';
-export type {
-  AgentStatus,
-  RefreshResult,
-  RefreshState,
-  LicenseAgentEvents,
-  ShowLicenseRow,
-  RefreshLicenseRow,
-  TelemetryPreview,
-} from './agent.js';
+export { createLicenseAgent, LicenseAgent } from './agent/license-agent.js';
+export type { RefreshResult, LicenseAgentEvents, TelemetryPreview } from './agent/types.js';
+export type { AgentStatus, RefreshState, ShowLicenseRow, RefreshLicenseRow } from './status.js';
 export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
 export { CHANNELS } from './channels.js';
 export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from './channels.js';

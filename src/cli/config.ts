@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
-import { createLicenseAgent, type LicenseAgent } from '../agent.js';
+import { createLicenseAgent, type LicenseAgent } from '../agent/license-agent.js';
 import { DEFAULT_TRUSTED_KEYS } from '../license/keys.js';
 import { loadConfig, mergeOptions } from '../config/environment.js';
 import { resolveConfig } from '../config/resolve.js';

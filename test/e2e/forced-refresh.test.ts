@@ -22,8 +22,9 @@ describe('forced refresh', () => {
     const agent = e2e.agent({ apiKey: API_KEY, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '24h' } });
     const startedAt = Date.now();
     await agent.start();
-    await waitForRequests(server, 1, 2_000);
-    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(1_000);
+    await waitForRequests(server, 1, 5_000);
+    // At once, not a day later: a few seconds allow for a loaded machine.
+    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(3_000);
   });
 
   it('refreshes at once at start-up in static-JWT mode when the license expires within 48 h', async () => {
@@ -34,8 +35,9 @@ describe('forced refresh', () => {
     const agent = e2e.agent({ licenseKey, stateDir: dir, trustedKeys: server.keys.jwks, refresh: { interval: '24h' } });
     const startedAt = Date.now();
     await agent.start();
-    await waitForRequests(server, 1, 2_000);
-    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(1_000);
+    await waitForRequests(server, 1, 5_000);
+    // At once, not a day later: a few seconds allow for a loaded machine.
+    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(3_000);
     expect(server.requests[0]!.path).toBe('/api/v1/licenses/refresh');
   });
 

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLicenseAgent } from '../../src/agent.js';
+import { createLicenseAgent } from '../../src/agent/license-agent.js';
 import { LicenseConfigError } from '../../src/errors.js';
 import { ENVIRONMENT_VARIABLES, loadConfig, mergeOptions, telemetryOptedOut } from '../../src/config/environment.js';
 import { type LicenseAgentOptions } from '../../src/config/options.js';

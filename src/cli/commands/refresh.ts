@@ -3,7 +3,7 @@
  * updated on success, and the row of `REFRESH LICENSE`. Exit code 0 when it was refreshed, 1 with
  * the reason on stderr when it was not.
  */
-import type { LicenseAgent } from '../../agent.js';
+import type { LicenseAgent } from '../../agent/license-agent.js';
 import type { Tier } from '../../license/claims.js';
 import { refreshLicenseRow, type RefreshLicenseRow } from '../../status.js';
 import { GLOBAL_OPTIONS_HELP } from '../args.js';

@@ -3,7 +3,7 @@
  * the exact JSON body the next refresh would send, where it would go, and whether telemetry is on
  * (and which switch turned it off). With `--sent`, the ledger of every body actually sent.
  */
-import type { TelemetryPreview } from '../../agent.js';
+import type { TelemetryPreview } from '../../agent/types.js';
 import { SENT_LEDGER_FILE, SentLedger, type SentRecord } from '../../state/sent-ledger.js';
 import { GLOBAL_OPTIONS_HELP } from '../args.js';
 import { oneShotLogger, type Command, type CommandContext } from '../command.js';

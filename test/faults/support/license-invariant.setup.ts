@@ -24,7 +24,7 @@ if (!testFile.startsWith('..') && !path.isAbsolute(testFile)) await watchAgents(
 async function watchAgents(file: string): Promise<void> {
   // Loaded here, not at the top: the other test files must not load the agent through this file.
   const [{ LicenseAgent }, { licenseDisagreements, readLicenseFacts }] = await Promise.all([
-    import('../../../src/agent.js'),
+    import('../../../src/agent/license-agent.js'),
     import('./license-invariant.js'),
   ]);
   const running = new Set<LicenseAgent>();

@@ -7,10 +7,10 @@
  * warning per episode, however many answers or re-checks repeat it.
  */
 import type { Logger } from 'pino';
-import { formatDuration } from './config/duration.js';
-import { isoInstant } from './instant.js';
-import { CLOCK_TOLERANCE_SECONDS } from './license/verify.js';
-import type { AnswerFacts } from './net/http.js';
+import { formatDuration } from '../config/duration.js';
+import { isoInstant } from '../instant.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../license/verify.js';
+import type { AnswerFacts } from '../net/http.js';
 
 const TOLERANCE_MS = CLOCK_TOLERANCE_SECONDS * 1000;
 

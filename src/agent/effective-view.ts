@@ -1,0 +1,123 @@
+/**
+ * The effective license as the server reads it: recomputed only when the license in force or its
+ * validity stage changes, frozen, with its feature record beside it, so that `license()` and
+ * `hasFeature()` cost a property read. It also tells what a change means: a renewal that only moved
+ * the expiry is logged, a change of terms is logged and announced, a cold start is not an upgrade.
+ */
+import type { Logger } from 'pino';
+import type { SnapshotFrom } from 'xstate';
+import type { LicenseAgentMachine } from '../../machines/license-agent.machine.js';
+import { QUOTA_NAMES, type Tier, type VerifiedLicense } from '../license/claims.js';
+import {
+  COMMUNITY_LICENSE,
+  effectiveLicense,
+  featureSet,
+  type EffectiveLicense,
+  type GraceStage,
+  type ValidityStage,
+} from '../license/effective.js';
+
+export type Snapshot = SnapshotFrom<LicenseAgentMachine>;
+
+/** Same tier, features, quotas and standing: only the expiry (or nothing) moved. */
+function sameTerms(a: EffectiveLicense, b: EffectiveLicense): boolean {
+  return a.licenseId === b.licenseId && a.tier === b.tier && a.trial === b.trial && a.platform === b.platform
+    && a.degraded === b.degraded && a.grace === b.grace
+    && a.features.length === b.features.length && a.features.every((f, i) => f === b.features[i])
+    && QUOTA_NAMES.every((name) => a.quotas[name] === b.quotas[name]);
+}
+
+const TIER_RANK: Readonly<Record<Tier, number>> = { Community: 0, Pro: 1, Enterprise: 2 };
+
+/** The log line of a change of terms, in SoftClient4ES's words. */
+function tierChange(previous: EffectiveLicense, next: EffectiveLicense): string {
+  if (previous.degraded && !next.degraded && next.tier !== 'Community') return `license restored to ${next.tier}`;
+  const [was, now] = [TIER_RANK[previous.tier], TIER_RANK[next.tier]];
+  if (now > was) return `license upgraded from ${previous.tier} to ${next.tier}`;
+  if (now < was) return `license downgraded from ${previous.tier} to ${next.tier}`;
+  return `license terms changed: ${next.tier}`;
+}
+
+/**
+ * The validity region's stage and grace part; `checking` never lasts, so it maps to `valid`, as does
+ * `stopped` (the view keeps the stage it saw last).
+ */
+export function validityOf(snapshot: Snapshot): { stage: ValidityStage; grace: GraceStage } {
+  const value = (snapshot.value as { validity?: unknown }).validity;
+  if (value === 'expiringSoon' || value === 'degraded') return { stage: value, grace: 'none' };
+  if (typeof value === 'object' && value !== null && 'grace' in value) {
+    return { stage: 'grace', grace: (value as { grace: 'early' | 'mid' }).grace };
+  }
+  return { stage: 'valid', grace: 'none' };
+}
+
+export interface EffectiveViewEvents {
+  /** A license came in (a refresh, a peer's, the first one): the clock is checked against it. */
+  readonly onLicense: (license: VerifiedLicense | undefined) => void;
+  /** The terms changed: an upgrade, a degradation, a restoration. */
+  readonly onChange: (next: EffectiveLicense, previous: EffectiveLicense) => void;
+}
+
+export class EffectiveLicenseView {
+  readonly #log: Logger;
+  readonly #events: EffectiveViewEvents;
+  #license: EffectiveLicense = COMMUNITY_LICENSE;
+  #features: Readonly<Record<string, true>> = featureSet(COMMUNITY_LICENSE);
+  #source: VerifiedLicense | undefined;
+  #key: string | undefined;
+  /** The validity stage of the license in force, as of the last snapshot before any stop. */
+  #stage: ValidityStage = 'valid';
+  /** False until the first license is adopted: a cold start is not an upgrade. */
+  #adoptedOnce = false;
+
+  constructor(log: Logger, events: EffectiveViewEvents) {
+    this.#log = log;
+    this.#events = events;
+  }
+
+  get license(): EffectiveLicense {
+    return this.#license;
+  }
+
+  get stage(): ValidityStage {
+    return this.#stage;
+  }
+
+  hasFeature(name: string): boolean {
+    return this.#features[name] === true;
+  }
+
+  /**
+   * Follows a snapshot of the statechart. The successor is computed before anything is replaced:
+   * should it throw, the license in force stays as it was.
+   */
+  follow(snapshot: Snapshot): void {
+    const { license } = snapshot.context;
+    const { stage, grace } = validityOf(snapshot);
+    if (stage === 'valid' && (snapshot.value as { validity?: unknown }).validity === 'stopped') return;
+    this.#stage = stage;
+    const key = `${stage}/${grace}`;
+    if (license === this.#source && key === this.#key) return;
+    const next = effectiveLicense(license, stage, grace);
+    const previous = this.#license;
+    const renewed = license !== this.#source;
+    this.#source = license;
+    this.#key = key;
+    this.#license = next;
+    this.#features = featureSet(next);
+    if (renewed) this.#events.onLicense(license);
+    if (sameTerms(next, previous)) {
+      if (renewed && snapshot.status === 'active') {
+        this.#log.info({ licenseId: next.licenseId, expiresAt: next.expiresAt }, 'license renewed');
+      }
+      return;
+    }
+    const coldStart = !this.#adoptedOnce;
+    this.#adoptedOnce = true;
+    this.#log.info(
+      { licenseId: next.licenseId, tier: next.tier, expiresAt: next.expiresAt, previousTier: previous.tier },
+      coldStart ? `license in force: ${next.tier}` : tierChange(previous, next),
+    );
+    this.#events.onChange(next, previous);
+  }
+}
