@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AgentContext, AgentMode } from '../../machines/context.js';
 import { hasRefreshPath } from '../../machines/refresh-policy.js';
-import { createAgentActor, type AgentActor, type AgentEffects } from '../agent-machine.js';
+import { createAgentActor, type AgentActor, type AgentEffects } from './machine.js';
 import { subscribeUsage } from '../channels.js';
 import { createWallClock, type AgentClock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
@@ -17,7 +17,7 @@ import type { AgentConfig, LicenseAgentOptions } from '../config/options.js';
 import { resolveConfig } from '../config/resolve.js';
 import { createValidityLogs } from '../effects/validity-log.js';
 import { describeError, LicenseConfigError } from '../errors.js';
-import type { AgentInspector } from '../inspector.js';
+import type { AgentInspector } from '../inspector/inspector.js';
 import type { QuotaName } from '../license/claims.js';
 import type { EffectiveLicense } from '../license/effective.js';
 import { createVerifier, type LicenseVerifier } from '../license/verify.js';
@@ -28,7 +28,7 @@ import { buildStatus, networkNotice, refreshLicenseRow, showLicenseRow, type Age
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from '../telemetry/body.js';
 import type { UsageCounters } from '../telemetry/counters.js';
 import { countersOf, createTelemetryActor, reportUsage, type TelemetryActor } from '../telemetry/telemetry-actor.js';
-import { startWakeWatchdog } from '../wake-watchdog.js';
+import { startWakeWatchdog } from './wake-watchdog.js';
 import { ClockHealth } from './clock-health.js';
 import { EffectiveLicenseView } from './effective-view.js';
 import { InternalErrors } from './internal-errors.js';
@@ -285,7 +285,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const url = this.#config.inspectUrl;
     if (url === undefined) return;
     try {
-      const { startInspector } = await import('../inspector.js');
+      const { startInspector } = await import('../inspector/inspector.js');
       this.#inspector = await startInspector(url, [this.#config.apiKey, this.#config.licenseKey], {
         onConnected: (at) => this.#log.info({ url: at }, 'live inspection: sending the statechart (secrets redacted) to the inspector relay'),
         onUnreachable: (at) => this.#log.warn({ url: at }, 'live inspection: the inspector relay cannot be reached; retrying every 5 s'),

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext } from '../../machines/context.js';
-import type { AgentActor } from '../agent-machine.js';
+import type { AgentActor } from './machine.js';
 import { publishRefresh, publishState } from '../channels.js';
 import { errorFields } from '../log.js';
 import type { RefreshState } from '../status.js';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { FetchInput } from '../../machines/context.js';
-import type { FetchLicense } from '../agent-machine.js';
+import type { FetchLicense } from './machine.js';
 import type { AgentConfig } from '../config/options.js';
 import type { BodyFacts } from '../telemetry/body.js';
 import type { LicenseVerifier } from '../license/verify.js';

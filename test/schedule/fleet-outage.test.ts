@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { outageFigures, type OutageFigures } from '../../bench/lib/outage-figures.js';
 import { DEFAULT_SHARES, HOUR, runOutage, type CreateOutageActor } from '../../bench/lib/outage-fleet.js';
 import { FORCED_BACKOFF, UNLICENSED_BACKOFF } from '../../machines/schedule.js';
-import { createAgentActor } from '../../src/agent-machine.js';
+import { createAgentActor } from '../../src/agent/machine.js';
 
 const FLEET = 500;
 const noop = () => {};

@@ -4,7 +4,7 @@
  * 30-second tolerance, so that the agent re-checks every timer against the wall clock.
  */
 import { describe, expect, it } from 'vitest';
-import { WAKE_CHECK_INTERVAL_MS, WAKE_TOLERANCE_MS, startWakeWatchdog } from '../../src/wake-watchdog.js';
+import { WAKE_CHECK_INTERVAL_MS, WAKE_TOLERANCE_MS, startWakeWatchdog } from '../../src/agent/wake-watchdog.js';
 import { SteppingClock } from './support/stepping-clock.js';
 import { SuspendableClock } from './support/suspendable-clock.js';
 import { MINUTE, SECOND, T0 } from './support/world.js';

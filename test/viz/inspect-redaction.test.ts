@@ -3,7 +3,7 @@
  * key, license key or authorization value may reach Stately's inspector.
  */
 import { describe, expect, it } from 'vitest';
-import { createRedactor, REDACTED } from '../../src/inspector.js';
+import { createRedactor, REDACTED } from '../../src/inspector/inspector.js';
 
 const JWT = 'eyJhbGciOiJFZERTQSIsImtpZCI6Imlzc3VlciJ9.eyJzdWIiOiJsaWMtcHJvIiwidGllciI6IlBybyJ9.c2lnbmF0dXJlLWJ5dGVz';
 const API_KEY = 'sk-live_0123456789abcdef';

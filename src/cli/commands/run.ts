@@ -5,7 +5,7 @@
  */
 import type { Level } from 'pino';
 import { LicenseConfigError } from '../../errors.js';
-import { startInspectorRelay, type InspectorRelay } from '../../inspector.js';
+import { startInspectorRelay, type InspectorRelay } from '../../inspector/inspector.js';
 import { DEFAULT_INSPECT_PORT } from '../../config/options.js';
 import { GLOBAL_OPTIONS_HELP, type OptionValues } from '../args.js';
 import type { Command } from '../command.js';

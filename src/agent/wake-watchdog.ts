@@ -5,7 +5,7 @@
  * leave a wrong tier in place meanwhile. A cheap heartbeat compares the wall clock with what it
  * should read, and reports a jump so that every timer is re-checked against the wall clock.
  */
-import type { AgentClock } from './clock.js';
+import type { AgentClock } from '../clock.js';
 
 export const WAKE_CHECK_INTERVAL_MS = 60_000;
 /** Drift below this is scheduling noise, not a suspend. */

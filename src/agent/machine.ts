@@ -6,9 +6,9 @@
  * that agent sees.
  */
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AgentContext, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from '../machines/context.js';
-import { licenseAgentMachine } from '../machines/license-agent.machine.js';
-import type { AgentClock } from './clock.js';
+import type { AgentContext, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from '../../machines/context.js';
+import { licenseAgentMachine } from '../../machines/license-agent.machine.js';
+import type { AgentClock } from '../clock.js';
 
 /** What an action effect is given: the machine's context at the time it runs. */
 export interface EffectArgs {

@@ -16,7 +16,7 @@
  * alive.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import { createSecretRedactor, REDACTED } from './secret-redaction.js';
+import { createSecretRedactor, REDACTED } from '../secret-redaction.js';
 
 export { REDACTED };
 
