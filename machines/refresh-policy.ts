@@ -71,7 +71,10 @@ export function firstRefreshAt(
   return from === undefined ? now : nextRegularRefreshAt(input, Math.min(from, now), now, random);
 }
 
-/** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
+/**
+ * An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind.
+ * `error` is anything with a `status`: a `LicenseHttpError`, or its log fields.
+ */
 export function isRejection(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;
   return status === 401 || status === 403;

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext } from '../machines/context.js';
+import { isRejection } from '../machines/refresh-policy.js';
 import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
 import { isoInstant } from './instant.js';
 import { errorFields } from './log.js';
@@ -49,7 +50,7 @@ export function createLogRefreshFailure(log: Logger, now: () => number) {
     const exp = context.license?.claims.exp;
     // Under 48 hours from expiry, and through grace, a failing refresh is an error: it will cost a tier.
     const urgent = exp !== undefined && exp * 1000 - now() <= EXPIRY_THRESHOLD_MS;
-    if (err.status === 401 || err.status === 403) {
+    if (isRejection(err)) {
       log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
     } else if (urgent) {
       const expiresAt = isoInstant(exp * 1000);
