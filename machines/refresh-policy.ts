@@ -9,6 +9,7 @@ import {
   UNLICENSED_BACKOFF,
   backoffDelay,
   expiryThresholdAt,
+  isWithinExpiryThreshold,
   jitteredInterval,
 } from './schedule.js';
 import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
@@ -97,7 +98,7 @@ export function scheduleAfterFailure(context: AgentContext, error: unknown, now:
   }
   if (isRejection(error)) forcedNotBefore = nextRefreshAt;
   // Inside the forced window a kept regular tick must not come right on the heels of the failure.
-  if (now >= expiryThresholdAt(expiresAtOf(context))) nextRefreshAt = Math.max(nextRefreshAt, now + FORCED_BACKOFF.initialMs);
+  if (isWithinExpiryThreshold(expiresAtOf(context), now)) nextRefreshAt = Math.max(nextRefreshAt, now + FORCED_BACKOFF.initialMs);
   nextRefreshAt = Math.max(nextRefreshAt, now + waitAtLeast);
   forcedNotBefore = Math.max(forcedNotBefore, now + waitAtLeast);
   return { failures, nextRefreshAt, forcedNotBefore };

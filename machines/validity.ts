@@ -3,7 +3,7 @@
  * stage the license is in and when the next stage begins. Pure functions, shared by the
  * statechart's guards and delays, the agent's status and the tests.
  */
-import { DAY, EXPIRY_THRESHOLD_MS, HOUR } from './schedule.js';
+import { DAY, HOUR, isWithinExpiryThreshold } from './schedule.js';
 
 export const DEFAULT_GRACE_PERIOD_MS = 14 * DAY;
 /** Notice (info) this long before expiry. */
@@ -40,7 +40,7 @@ export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: num
   const left = expiresAt - now;
   if (left > MONTH_NOTICE_MS) return 'longTerm';
   if (left > WEEK_NOTICE_MS) return 'withinMonth';
-  if (left > EXPIRY_THRESHOLD_MS) return 'withinWeek';
+  if (!isWithinExpiryThreshold(expiresAt, now)) return 'withinWeek';
   if (left > 0) return 'expiringSoon';
   const expiredFor = -left;
   if (expiredFor >= gracePeriodMs) return 'degraded';
