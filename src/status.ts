@@ -10,6 +10,7 @@ import { describeError } from './errors.js';
 import { isoInstant } from './instant.js';
 import type { Quotas, Tier } from './license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
+import { tokenUrl } from './net/api-key-client.js';
 import type { AgentConfig } from './options.js';
 
 /** The refresh region's states, as `status().state` reports them. */
@@ -113,7 +114,7 @@ function expiresAtMs(context: AgentContext | undefined): number | undefined {
 function endpointOf(view: AgentView): string | null {
   const { context, config } = view;
   if (!context || !hasRefreshPath(context)) return null;
-  if (context.mode === 'api-key') return `${config.serverUrl}/api/v1/licenses/token`;
+  if (context.mode === 'api-key') return tokenUrl(config.serverUrl);
   return context.license?.claims.refresh_url ?? null;
 }
 

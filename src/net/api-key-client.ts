@@ -10,6 +10,16 @@ import type { TokenRequestBody } from '../telemetry/body.js';
 
 export const TOKEN_PATH = '/api/v1/licenses/token';
 
+/**
+ * The token endpoint of the license server at `serverUrl` (trailing slashes ignored).
+ *
+ * @example
+ * tokenUrl('https://license.softclient4es.com/'); // 'https://license.softclient4es.com/api/v1/licenses/token'
+ */
+export function tokenUrl(serverUrl: string): string {
+  return `${serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
+}
+
 export interface ApiKeyClientOptions extends Partial<HttpTimeouts> {
   /** Base URL of the license server, e.g. `https://license.softclient4es.com`. */
   readonly serverUrl: string;
@@ -47,7 +57,7 @@ export class ApiKeyClient {
   readonly #onMessage: ((message: string) => void) | undefined;
 
   constructor(options: ApiKeyClientOptions) {
-    this.url = `${options.serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
+    this.url = tokenUrl(options.serverUrl);
     this.#http = options.http ?? createHttpClient({
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       readTimeoutMs: options.readTimeoutMs ?? 10_000,
