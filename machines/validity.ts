@@ -5,7 +5,6 @@
  */
 import { DAY, HOUR, isWithinExpiryThreshold } from './schedule.js';
 
-export const DEFAULT_GRACE_PERIOD_MS = 14 * DAY;
 /** Notice (info) this long before expiry. */
 export const MONTH_NOTICE_MS = 30 * DAY;
 /** Daily warnings from this long before expiry; the refresh cadence tightens too. */
