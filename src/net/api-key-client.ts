@@ -3,6 +3,7 @@
  * with `Authorization: Bearer sk-...`.
  */
 import { LicenseConfigError } from '../errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from '../options.js';
 import { apiKeyProblem } from './api-key-format.js';
 import { createHttpClient, type HttpClient, type HttpTimeouts } from './http.js';
 import { readJwtAnswer } from './license-answer.js';
@@ -59,8 +60,8 @@ export class ApiKeyClient {
   constructor(options: ApiKeyClientOptions) {
     this.url = tokenUrl(options.serverUrl);
     this.#http = options.http ?? createHttpClient({
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      readTimeoutMs: options.readTimeoutMs ?? 10_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
     });
     this.#now = options.now ?? Date.now;
     this.#onMessage = options.onMessage;
