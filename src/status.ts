@@ -6,6 +6,7 @@
 import type { AgentContext, AgentMode } from '../machines/context.js';
 import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
+import { formatDuration } from './duration.js';
 import { describeError } from './errors.js';
 import { isoInstant } from './instant.js';
 import type { Quotas, Tier } from './license/claims.js';
@@ -251,11 +252,5 @@ export function networkNotice(config: AgentConfig, context: AgentContext): strin
       ? `will contact ${host} once now, then only when a refresh is asked for (refresh disabled: driver mode); ${telemetry}`
       : `offline: refresh disabled, no outbound connections unless a refresh is asked for; ${telemetry}`;
   }
-  return `will contact ${host} about every ${formatInterval(config.refresh.intervalMs)}; ${telemetry}`;
-}
-
-function formatInterval(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
-  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
+  return `will contact ${host} about every ${formatDuration(config.refresh.intervalMs)}; ${telemetry}`;
 }
