@@ -33,7 +33,7 @@ import { createHttpClient, type HttpClient } from './net/http.js';
 import { loadConfig, mergeOptions, resolveConfig, type AgentClock, type AgentConfig, type LicenseAgentOptions } from './options.js';
 import { createLogRefreshFailure, createPersistLicense } from './refresh.js';
 import type { RefreshCoordinator } from './refresh-coordinator.js';
-import { prepareStartup, type StartupResult } from './startup.js';
+import { prepareStartup, resolveMode, type StartupResult } from './startup.js';
 import { destinationHost } from './state/sent-ledger.js';
 import {
   buildStatus,
@@ -270,7 +270,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const snapshot = this.#actor?.getSnapshot();
     return buildStatus({
       config: this.#config,
-      mode: snapshot?.context.mode ?? this.#configuredMode(),
+      // Before start nothing is verified: the mode the configuration alone points to.
+      mode: snapshot?.context.mode ?? resolveMode(this.#config, this.#config.licenseKey ? 'unverified' : undefined),
       state: snapshot ? refreshStateOf(snapshot) : 'created',
       // The stage the license was last seen in: a stopped agent still tells of the license it kept.
       validity: this.#stage,
@@ -472,11 +473,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #noRefreshPathReason(mode: AgentMode): string {
     if (mode !== 'community') return 'this license has no refresh_url: it cannot be refreshed';
     return this.#config.licenseKey ? 'the configured license key does not verify: nothing to refresh' : 'no license configured: nothing to refresh';
-  }
-
-  #configuredMode(): AgentMode {
-    if (this.#config.apiKey) return 'api-key';
-    return this.#config.licenseKey ? 'static-jwt' : 'community';
   }
 
   /** Resolves with the outcome of the first attempt numbered after `attempts`, or `undefined` on stop. */

@@ -39,17 +39,25 @@ export interface StartupResult {
 }
 
 /**
+ * What is known of the configured JWT: `'in-force'` (it verifies and is within grace), `'lapsed'`
+ * (it verifies, past its grace period), `'unverified'` (configured, not checked yet: before start),
+ * or `undefined` (none is configured, or it does not verify).
+ */
+export type ConfiguredJwt = 'in-force' | 'lapsed' | 'unverified' | undefined;
+
+/**
  * SoftClient4ES's resolution order: a configured JWT that verifies and is within grace wins (the API
  * key is not called); otherwise the API key; otherwise the configured JWT past its grace period
- * (degraded, but it may still refresh through its `refresh_url`); otherwise Community.
+ * (degraded, but it may still refresh through its `refresh_url`); otherwise Community. Before start
+ * nothing is verified yet, so a configured API key comes first.
+ *
+ * @example
+ * resolveMode({ apiKey: undefined }, 'unverified'); // 'static-jwt'
  */
-function resolveMode(config: AgentConfig, configured: VerifiedLicense | undefined, deps: StartupDeps): AgentMode {
-  if (configured && withinGrace(configured, deps)) return 'static-jwt';
-  if (config.apiKey) {
-    if (configured) deps.log.warn('configured license key is past its grace period; using the API key instead');
-    return 'api-key';
-  }
-  return configured ? 'static-jwt' : 'community';
+export function resolveMode(config: Pick<AgentConfig, 'apiKey'>, jwt: ConfiguredJwt): AgentMode {
+  if (jwt === 'in-force') return 'static-jwt';
+  if (config.apiKey) return 'api-key';
+  return jwt === undefined ? 'community' : 'static-jwt';
 }
 
 async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
@@ -214,7 +222,8 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     cleaning,
   ]);
 
-  const mode = resolveMode(config, configured, deps);
+  const mode = resolveMode(config, configured === undefined ? undefined : withinGrace(configured, deps) ? 'in-force' : 'lapsed');
+  if (mode === 'api-key' && configured) log.warn('configured license key is past its grace period; using the API key instead');
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
     const fingerprint = keyFingerprint as string;
