@@ -12,13 +12,13 @@ import {
   isWithinExpiryThreshold,
   jitteredInterval,
 } from './schedule.js';
-import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
+import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, expiresAtMs, regularIntervalAt } from './validity.js';
 
 type LicenseFacts = Pick<AgentContext, 'license'>;
 
+/** When the context's license expires (see `expiresAtMs`); `undefined` with no license or no expiry. */
 export function expiresAtOf(context: LicenseFacts): number | undefined {
-  const exp = context.license?.claims.exp;
-  return exp === undefined ? undefined : exp * 1000;
+  return context.license ? expiresAtMs(context.license.claims) : undefined;
 }
 
 /** True when the agent has a network path to refresh the license in its mode. */

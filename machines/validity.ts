@@ -19,6 +19,11 @@ export const LAST_WEEK_MAX_INTERVAL_MS = 6 * HOUR;
  */
 export type ValidityLeaf = 'longTerm' | 'withinMonth' | 'withinWeek' | 'expiringSoon' | 'early' | 'mid' | 'degraded';
 
+/** Milliseconds since the epoch at which a license with these claims expires; `undefined` when it never does. */
+export function expiresAtMs(claims: { readonly exp?: number | undefined }): number | undefined {
+  return claims.exp === undefined ? undefined : claims.exp * 1000;
+}
+
 /** The grace period in whole days, rounded down, as SoftClient4ES counts it. */
 export function graceDays(gracePeriodMs: number): number {
   return Math.max(0, Math.floor(gracePeriodMs / DAY));

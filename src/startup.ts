@@ -7,6 +7,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
+import { expiresAtMs } from '../machines/validity.js';
 import type { VerifiedLicense } from './license/claims.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
@@ -109,10 +110,10 @@ async function usableCache(cached: CachedLicense | undefined, fingerprint: strin
  */
 function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
   if (cachedLicense && cached && cached.keyFingerprint === fingerprint) {
-    const exp = cachedLicense.claims.exp;
+    const expiresAt = expiresAtMs(cachedLicense.claims);
     // An expired cached license still serves through its grace period, but it is not a valid one:
     // fetch at once (even with refresh disabled) and back off quickly until a fetch succeeds.
-    const expired = exp !== undefined && exp * 1000 <= deps.now;
+    const expired = expiresAt !== undefined && expiresAt <= deps.now;
     // Driver mode (refresh disabled) fetches once at start, unless the cache is under an interval old.
     const { enabled, intervalMs } = deps.config.refresh;
     const stale = !enabled && cached.fetchedAt + intervalMs <= deps.now;

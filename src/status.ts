@@ -4,7 +4,7 @@
  * built on request, never on the hot path.
  */
 import type { AgentContext, AgentMode } from '../machines/context.js';
-import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
+import { expiresAtOf, forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
 import { formatDuration } from './duration.js';
 import { describeError } from './errors.js';
@@ -107,11 +107,6 @@ export interface AgentView {
 
 const iso = isoInstant;
 
-function expiresAtMs(context: AgentContext | undefined): number | undefined {
-  const exp = context?.license?.claims.exp;
-  return exp === undefined ? undefined : exp * 1000;
-}
-
 function endpointOf(view: AgentView): string | null {
   const { context, config } = view;
   if (!context || !hasRefreshPath(context)) return null;
@@ -129,7 +124,7 @@ function nextRefreshOf(view: AgentView): number | undefined {
 }
 
 function graceFacts(view: AgentView) {
-  const expiresAt = expiresAtMs(view.context);
+  const expiresAt = view.context && expiresAtOf(view.context);
   if (view.validity !== 'grace' || expiresAt === undefined || !view.context) return {};
   return {
     daysExpired: daysExpired(expiresAt, view.now),
@@ -140,7 +135,7 @@ function graceFacts(view: AgentView) {
 export function buildStatus(view: AgentView): AgentStatus {
   const { context, license, config } = view;
   const outcome = context?.lastOutcome;
-  const expiresAt = expiresAtMs(context);
+  const expiresAt = context && expiresAtOf(context);
   const claims = context?.license?.claims;
   return {
     mode: view.mode,

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
-import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../machines/validity.js';
+import { daysExpired, earlyGraceMs, expiresAtMs, graceDaysRemaining } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { formatDuration } from './duration.js';
 import { isoInstant } from './instant.js';
@@ -63,8 +63,8 @@ export function createValidityLogs(log: Logger, now: () => number) {
 
   function facts(context: AgentContext) {
     const claims = context.license?.claims;
-    if (!claims || claims.exp === undefined) return undefined;
-    const expiresAt = claims.exp * 1000;
+    const expiresAt = claims && expiresAtMs(claims);
+    if (!claims || expiresAt === undefined) return undefined;
     const graceEndsAt = expiresAt + context.gracePeriodMs;
     return {
       claims,
