@@ -38,6 +38,16 @@ export function earlyGraceMs(gracePeriodMs: number): number {
   return Math.floor(graceDays(gracePeriodMs) / 2) * DAY;
 }
 
+/** Past its grace period at `now` (degraded): expired `gracePeriodMs` ago or more. Never with no expiry. */
+export function isPastGrace(expiresAt: number | undefined, gracePeriodMs: number, now: number): boolean {
+  return expiresAt !== undefined && now - expiresAt >= gracePeriodMs;
+}
+
+/** In the early part of grace at `now`: expired less than `earlyGraceMs` ago (or not expired yet). */
+export function isEarlyGrace(expiresAt: number, gracePeriodMs: number, now: number): boolean {
+  return now - expiresAt < earlyGraceMs(gracePeriodMs);
+}
+
 /** Which validity leaf a license expiring at `expiresAt` is in at `now`. No expiry: forever `longTerm`. */
 export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: number, now: number): ValidityLeaf {
   if (expiresAt === undefined) return 'longTerm';
@@ -46,9 +56,8 @@ export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: num
   if (left > WEEK_NOTICE_MS) return 'withinMonth';
   if (!isWithinExpiryThreshold(expiresAt, now)) return 'withinWeek';
   if (left > 0) return 'expiringSoon';
-  const expiredFor = -left;
-  if (expiredFor >= gracePeriodMs) return 'degraded';
-  return expiredFor < earlyGraceMs(gracePeriodMs) ? 'early' : 'mid';
+  if (isPastGrace(expiresAt, gracePeriodMs, now)) return 'degraded';
+  return isEarlyGrace(expiresAt, gracePeriodMs, now) ? 'early' : 'mid';
 }
 
 /** Whole days since expiry, rounded down (0 on the day it expired). */

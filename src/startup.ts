@@ -7,7 +7,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
-import { expiresAtMs } from '../machines/validity.js';
+import { expiresAtMs, isPastGrace } from '../machines/validity.js';
 import type { VerifiedLicense } from './license/claims.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
@@ -84,8 +84,7 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
 
 /** Still in force: not expired, or expired less than the grace period ago. */
 function withinGrace(license: VerifiedLicense, deps: StartupDeps): boolean {
-  const exp = license.claims.exp;
-  return exp === undefined || deps.now < exp * 1000 + deps.config.gracePeriodMs;
+  return !isPastGrace(expiresAtMs(license.claims), deps.config.gracePeriodMs, deps.now);
 }
 
 /**

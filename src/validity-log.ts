@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage } from '../machines/context.js';
-import { daysExpired, earlyGraceMs, expiresAtMs, graceDaysRemaining } from '../machines/validity.js';
+import { daysExpired, expiresAtMs, graceDaysRemaining, isEarlyGrace } from '../machines/validity.js';
 import { hasRefreshPath } from '../machines/refresh-policy.js';
 import { formatDuration } from './duration.js';
 import { isoInstant } from './instant.js';
@@ -92,7 +92,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
       const at = now();
       const expired = daysExpired(known.expiresAt, at);
       const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
-      const stage = at - known.expiresAt < earlyGraceMs(context.gracePeriodMs) ? 'early' : 'mid';
+      const stage = isEarlyGrace(known.expiresAt, context.gracePeriodMs, at) ? 'early' : 'mid';
       log.warn(
         { ...known.fields, grace: stage, daysExpired: expired, graceDaysRemaining: remaining },
         graceMessage(stage, expired, remaining),
