@@ -28,7 +28,7 @@ import {
   nextRegularRefreshAt,
   scheduleAfterFailure,
 } from './refresh-policy.js';
-import { DAY, EXPIRY_THRESHOLD_MS, FORCED_RETRY_MS, expiryThresholdAt } from './schedule.js';
+import { DAY, FORCED_RETRY_MS, expiryThresholdAt, isWithinExpiryThreshold } from './schedule.js';
 import { MONTH_NOTICE_MS, WEEK_NOTICE_MS, earlyGraceMs, validityLeafAt, type ValidityLeaf } from './validity.js';
 
 export type { AgentContext, AgentEvent, AgentInput, AgentMode, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput, MachineTime, RefreshOutcome } from './context.js';
@@ -83,7 +83,7 @@ export const licenseAgentMachine = setup({
     forcedRefreshDue: ({ context }) => until(context, forcedRefreshAt(context)),
     monthBeforeExpiry: ({ context }) => until(context, expiry(context) - MONTH_NOTICE_MS),
     weekBeforeExpiry: ({ context }) => until(context, expiry(context) - WEEK_NOTICE_MS),
-    expiryThreshold: ({ context }) => until(context, expiry(context) - EXPIRY_THRESHOLD_MS),
+    expiryThreshold: ({ context }) => until(context, expiryThresholdAt(expiresAtOf(context))),
     expiry: ({ context }) => until(context, expiry(context)),
     earlyGraceEnd: ({ context }) => until(context, expiry(context) + earlyGraceMs(context.gracePeriodMs)),
     graceEnd: ({ context }) => until(context, expiry(context) + context.gracePeriodMs),
@@ -106,7 +106,7 @@ export const licenseAgentMachine = setup({
         nextRefreshAt: nextRegularRefreshAt(context, now, now, context.time.random()),
         // A good answer that still expires within 48 h: ask again in an hour, not in a loop. One
         // that does not leaves the 48-hour timer in charge, to the minute.
-        forcedNotBefore: now >= expiryThresholdAt(expiresAtOf(context)) ? now + FORCED_RETRY_MS : now,
+        forcedNotBefore: isWithinExpiryThreshold(expiresAtOf(context), now) ? now + FORCED_RETRY_MS : now,
         failures: 0,
         awaitingFirstLicense: false,
         attempts: attempt,

@@ -9,15 +9,16 @@ import {
   UNLICENSED_BACKOFF,
   backoffDelay,
   expiryThresholdAt,
+  isWithinExpiryThreshold,
   jitteredInterval,
 } from './schedule.js';
-import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, regularIntervalAt } from './validity.js';
+import { LAST_WEEK_MAX_INTERVAL_MS, WEEK_NOTICE_MS, expiresAtMs, regularIntervalAt } from './validity.js';
 
 type LicenseFacts = Pick<AgentContext, 'license'>;
 
+/** When the context's license expires (see `expiresAtMs`); `undefined` with no license or no expiry. */
 export function expiresAtOf(context: LicenseFacts): number | undefined {
-  const exp = context.license?.claims.exp;
-  return exp === undefined ? undefined : exp * 1000;
+  return context.license ? expiresAtMs(context.license.claims) : undefined;
 }
 
 /** True when the agent has a network path to refresh the license in its mode. */
@@ -71,7 +72,10 @@ export function firstRefreshAt(
   return from === undefined ? now : nextRegularRefreshAt(input, Math.min(from, now), now, random);
 }
 
-/** An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind. */
+/**
+ * An HTTP 401/403: the server refused the key or license; retrying soon will not change its mind.
+ * `error` is anything with a `status`: a `LicenseHttpError`, or its log fields.
+ */
 export function isRejection(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;
   return status === 401 || status === 403;
@@ -94,7 +98,7 @@ export function scheduleAfterFailure(context: AgentContext, error: unknown, now:
   }
   if (isRejection(error)) forcedNotBefore = nextRefreshAt;
   // Inside the forced window a kept regular tick must not come right on the heels of the failure.
-  if (now >= expiryThresholdAt(expiresAtOf(context))) nextRefreshAt = Math.max(nextRefreshAt, now + FORCED_BACKOFF.initialMs);
+  if (isWithinExpiryThreshold(expiresAtOf(context), now)) nextRefreshAt = Math.max(nextRefreshAt, now + FORCED_BACKOFF.initialMs);
   nextRefreshAt = Math.max(nextRefreshAt, now + waitAtLeast);
   forcedNotBefore = Math.max(forcedNotBefore, now + waitAtLeast);
   return { failures, nextRefreshAt, forcedNotBefore };

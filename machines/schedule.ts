@@ -39,3 +39,8 @@ export function backoffDelay(failures: number, policy: { initialMs: number; maxM
 export function expiryThresholdAt(expiresAt: number | undefined): number {
   return expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - EXPIRY_THRESHOLD_MS;
 }
+
+/** Under 48 hours from expiry, or past it, at `now`: refreshes are forced. Never with no expiry. */
+export function isWithinExpiryThreshold(expiresAt: number | undefined, now: number): boolean {
+  return now >= expiryThresholdAt(expiresAt);
+}

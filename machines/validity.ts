@@ -3,9 +3,8 @@
  * stage the license is in and when the next stage begins. Pure functions, shared by the
  * statechart's guards and delays, the agent's status and the tests.
  */
-import { DAY, EXPIRY_THRESHOLD_MS, HOUR } from './schedule.js';
+import { DAY, HOUR, isWithinExpiryThreshold } from './schedule.js';
 
-export const DEFAULT_GRACE_PERIOD_MS = 14 * DAY;
 /** Notice (info) this long before expiry. */
 export const MONTH_NOTICE_MS = 30 * DAY;
 /** Daily warnings from this long before expiry; the refresh cadence tightens too. */
@@ -19,6 +18,11 @@ export const LAST_WEEK_MAX_INTERVAL_MS = 6 * HOUR;
  * (both `grace`), `degraded`.
  */
 export type ValidityLeaf = 'longTerm' | 'withinMonth' | 'withinWeek' | 'expiringSoon' | 'early' | 'mid' | 'degraded';
+
+/** Milliseconds since the epoch at which a license with these claims expires; `undefined` when it never does. */
+export function expiresAtMs(claims: { readonly exp?: number | undefined }): number | undefined {
+  return claims.exp === undefined ? undefined : claims.exp * 1000;
+}
 
 /** The grace period in whole days, rounded down, as SoftClient4ES counts it. */
 export function graceDays(gracePeriodMs: number): number {
@@ -34,17 +38,26 @@ export function earlyGraceMs(gracePeriodMs: number): number {
   return Math.floor(graceDays(gracePeriodMs) / 2) * DAY;
 }
 
+/** Past its grace period at `now` (degraded): expired `gracePeriodMs` ago or more. Never with no expiry. */
+export function isPastGrace(expiresAt: number | undefined, gracePeriodMs: number, now: number): boolean {
+  return expiresAt !== undefined && now - expiresAt >= gracePeriodMs;
+}
+
+/** In the early part of grace at `now`: expired less than `earlyGraceMs` ago (or not expired yet). */
+export function isEarlyGrace(expiresAt: number, gracePeriodMs: number, now: number): boolean {
+  return now - expiresAt < earlyGraceMs(gracePeriodMs);
+}
+
 /** Which validity leaf a license expiring at `expiresAt` is in at `now`. No expiry: forever `longTerm`. */
 export function validityLeafAt(expiresAt: number | undefined, gracePeriodMs: number, now: number): ValidityLeaf {
   if (expiresAt === undefined) return 'longTerm';
   const left = expiresAt - now;
   if (left > MONTH_NOTICE_MS) return 'longTerm';
   if (left > WEEK_NOTICE_MS) return 'withinMonth';
-  if (left > EXPIRY_THRESHOLD_MS) return 'withinWeek';
+  if (!isWithinExpiryThreshold(expiresAt, now)) return 'withinWeek';
   if (left > 0) return 'expiringSoon';
-  const expiredFor = -left;
-  if (expiredFor >= gracePeriodMs) return 'degraded';
-  return expiredFor < earlyGraceMs(gracePeriodMs) ? 'early' : 'mid';
+  if (isPastGrace(expiresAt, gracePeriodMs, now)) return 'degraded';
+  return isEarlyGrace(expiresAt, gracePeriodMs, now) ? 'early' : 'mid';
 }
 
 /** Whole days since expiry, rounded down (0 on the day it expired). */

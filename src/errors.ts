@@ -3,6 +3,7 @@
  * and the underlying `cause` where there is one. Messages never contain a secret (API key, JWT,
  * Authorization header): they are safe to log as they are.
  */
+import { isRejection } from '../machines/refresh-policy.js';
 
 export type LicenseErrorCode =
   | 'ERR_LICENSE_CONFIG'
@@ -55,9 +56,9 @@ export class LicenseHttpError extends LicenseError {
     this.retryAfterMs = options?.retryAfterMs;
   }
 
-  /** 401 and 403: the key or license was rejected; retrying soon will not help. */
+  /** 401 and 403: the key or license was rejected; retrying soon will not help (the schedule's own rule). */
   get isRejection(): boolean {
-    return this.status === 401 || this.status === 403;
+    return isRejection(this);
   }
 }
 

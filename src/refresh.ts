@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext } from '../machines/context.js';
-import { EXPIRY_THRESHOLD_MS } from '../machines/schedule.js';
+import { expiresAtOf, isRejection } from '../machines/refresh-policy.js';
+import { isWithinExpiryThreshold } from '../machines/schedule.js';
 import { isoInstant } from './instant.js';
 import { errorFields } from './log.js';
 import type { RefreshCoordinator } from './effects/refresh-coordinator.js';
@@ -46,14 +47,14 @@ export function createLogRefreshFailure(log: Logger, now: () => number) {
       licenseId: context.license?.claims.sub ?? null,
       nextRefreshAt: isoInstant(context.nextRefreshAt),
     };
-    const exp = context.license?.claims.exp;
+    const expiresAt = expiresAtOf(context);
     // Under 48 hours from expiry, and through grace, a failing refresh is an error: it will cost a tier.
-    const urgent = exp !== undefined && exp * 1000 - now() <= EXPIRY_THRESHOLD_MS;
-    if (err.status === 401 || err.status === 403) {
+    const urgent = isWithinExpiryThreshold(expiresAt, now());
+    if (isRejection(err)) {
       log.error(fields, `license refresh rejected: ${err.message}; keeping the current license`);
     } else if (urgent) {
-      const expiresAt = isoInstant(exp * 1000);
-      log.error({ ...fields, expiresAt }, `license refresh failed: ${err.message}; the license expires (or expired) at ${expiresAt}; keeping it while it lasts`);
+      const at = isoInstant(expiresAt);
+      log.error({ ...fields, expiresAt: at }, `license refresh failed: ${err.message}; the license expires (or expired) at ${at}; keeping it while it lasts`);
     } else {
       log.warn(fields, `license refresh failed: ${err.message}; keeping the current license`);
     }

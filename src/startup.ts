@@ -7,6 +7,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentInput, AgentMode } from '../machines/context.js';
+import { expiresAtMs, isPastGrace } from '../machines/validity.js';
 import type { VerifiedLicense } from './license/claims.js';
 import type { LicenseVerifier } from './license/verify.js';
 import { errorFields } from './log.js';
@@ -39,17 +40,25 @@ export interface StartupResult {
 }
 
 /**
+ * What is known of the configured JWT: `'in-force'` (it verifies and is within grace), `'lapsed'`
+ * (it verifies, past its grace period), `'unverified'` (configured, not checked yet: before start),
+ * or `undefined` (none is configured, or it does not verify).
+ */
+export type ConfiguredJwt = 'in-force' | 'lapsed' | 'unverified' | undefined;
+
+/**
  * SoftClient4ES's resolution order: a configured JWT that verifies and is within grace wins (the API
  * key is not called); otherwise the API key; otherwise the configured JWT past its grace period
- * (degraded, but it may still refresh through its `refresh_url`); otherwise Community.
+ * (degraded, but it may still refresh through its `refresh_url`); otherwise Community. Before start
+ * nothing is verified yet, so a configured API key comes first.
+ *
+ * @example
+ * resolveMode({ apiKey: undefined }, 'unverified'); // 'static-jwt'
  */
-function resolveMode(config: AgentConfig, configured: VerifiedLicense | undefined, deps: StartupDeps): AgentMode {
-  if (configured && withinGrace(configured, deps)) return 'static-jwt';
-  if (config.apiKey) {
-    if (configured) deps.log.warn('configured license key is past its grace period; using the API key instead');
-    return 'api-key';
-  }
-  return configured ? 'static-jwt' : 'community';
+export function resolveMode(config: Pick<AgentConfig, 'apiKey'>, jwt: ConfiguredJwt): AgentMode {
+  if (jwt === 'in-force') return 'static-jwt';
+  if (config.apiKey) return 'api-key';
+  return jwt === undefined ? 'community' : 'static-jwt';
 }
 
 async function verifyStored(jwt: string, deps: StartupDeps): Promise<VerifiedLicense | undefined> {
@@ -75,8 +84,7 @@ async function configuredLicense(deps: StartupDeps): Promise<VerifiedLicense | u
 
 /** Still in force: not expired, or expired less than the grace period ago. */
 function withinGrace(license: VerifiedLicense, deps: StartupDeps): boolean {
-  const exp = license.claims.exp;
-  return exp === undefined || deps.now < exp * 1000 + deps.config.gracePeriodMs;
+  return !isPastGrace(expiresAtMs(license.claims), deps.config.gracePeriodMs, deps.now);
 }
 
 /**
@@ -101,10 +109,10 @@ async function usableCache(cached: CachedLicense | undefined, fingerprint: strin
  */
 function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedLicense | undefined, fingerprint: string, deps: StartupDeps) {
   if (cachedLicense && cached && cached.keyFingerprint === fingerprint) {
-    const exp = cachedLicense.claims.exp;
+    const expiresAt = expiresAtMs(cachedLicense.claims);
     // An expired cached license still serves through its grace period, but it is not a valid one:
     // fetch at once (even with refresh disabled) and back off quickly until a fetch succeeds.
-    const expired = exp !== undefined && exp * 1000 <= deps.now;
+    const expired = expiresAt !== undefined && expiresAt <= deps.now;
     // Driver mode (refresh disabled) fetches once at start, unless the cache is under an interval old.
     const { enabled, intervalMs } = deps.config.refresh;
     const stale = !enabled && cached.fetchedAt + intervalMs <= deps.now;
@@ -214,7 +222,8 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
     cleaning,
   ]);
 
-  const mode = resolveMode(config, configured, deps);
+  const mode = resolveMode(config, configured === undefined ? undefined : withinGrace(configured, deps) ? 'in-force' : 'lapsed');
+  if (mode === 'api-key' && configured) log.warn('configured license key is past its grace period; using the API key instead');
   let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
   if (mode === 'api-key') {
     const fingerprint = keyFingerprint as string;

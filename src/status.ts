@@ -4,13 +4,15 @@
  * built on request, never on the hot path.
  */
 import type { AgentContext, AgentMode } from '../machines/context.js';
-import { forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
+import { expiresAtOf, forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
+import { formatDuration } from './config/duration.js';
 import { describeError } from './errors.js';
 import { isoInstant } from './instant.js';
 import type { Quotas, Tier } from './license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
 import type { AgentConfig } from './config/options.js';
+import { tokenUrl } from './net/api-key-client.js';
 
 /** The refresh region's states, as `status().state` reports them. */
 export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';
@@ -105,15 +107,10 @@ export interface AgentView {
 
 const iso = isoInstant;
 
-function expiresAtMs(context: AgentContext | undefined): number | undefined {
-  const exp = context?.license?.claims.exp;
-  return exp === undefined ? undefined : exp * 1000;
-}
-
 function endpointOf(view: AgentView): string | null {
   const { context, config } = view;
   if (!context || !hasRefreshPath(context)) return null;
-  if (context.mode === 'api-key') return `${config.serverUrl}/api/v1/licenses/token`;
+  if (context.mode === 'api-key') return tokenUrl(config.serverUrl);
   return context.license?.claims.refresh_url ?? null;
 }
 
@@ -127,7 +124,7 @@ function nextRefreshOf(view: AgentView): number | undefined {
 }
 
 function graceFacts(view: AgentView) {
-  const expiresAt = expiresAtMs(view.context);
+  const expiresAt = view.context && expiresAtOf(view.context);
   if (view.validity !== 'grace' || expiresAt === undefined || !view.context) return {};
   return {
     daysExpired: daysExpired(expiresAt, view.now),
@@ -138,7 +135,7 @@ function graceFacts(view: AgentView) {
 export function buildStatus(view: AgentView): AgentStatus {
   const { context, license, config } = view;
   const outcome = context?.lastOutcome;
-  const expiresAt = expiresAtMs(context);
+  const expiresAt = context && expiresAtOf(context);
   const claims = context?.license?.claims;
   return {
     mode: view.mode,
@@ -250,11 +247,5 @@ export function networkNotice(config: AgentConfig, context: AgentContext): strin
       ? `will contact ${host} once now, then only when a refresh is asked for (refresh disabled: driver mode); ${telemetry}`
       : `offline: refresh disabled, no outbound connections unless a refresh is asked for; ${telemetry}`;
   }
-  return `will contact ${host} about every ${formatInterval(config.refresh.intervalMs)}; ${telemetry}`;
-}
-
-function formatInterval(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
-  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
+  return `will contact ${host} about every ${formatDuration(config.refresh.intervalMs)}; ${telemetry}`;
 }

@@ -23,7 +23,7 @@ import type { EffectiveLicense } from '../license/effective.js';
 import { createVerifier, type LicenseVerifier } from '../license/verify.js';
 import { createAgentLogger, errorFields } from '../log.js';
 import { createLogRefreshFailure, createPersistLicense } from '../refresh.js';
-import { prepareStartup, type StartupResult } from '../startup.js';
+import { prepareStartup, resolveMode, type StartupResult } from '../startup.js';
 import { buildStatus, networkNotice, refreshLicenseRow, showLicenseRow, type AgentStatus, type RefreshLicenseRow, type ShowLicenseRow } from '../status.js';
 import { buildRefreshRequestBody, buildTokenRequestBody, type BodyFacts } from '../telemetry/body.js';
 import type { UsageCounters } from '../telemetry/counters.js';
@@ -175,7 +175,8 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     const snapshot = this.#actor?.getSnapshot();
     return buildStatus({
       config: this.#config,
-      mode: snapshot?.context.mode ?? this.#configuredMode(),
+      // Before start nothing is verified: the mode the configuration alone points to.
+      mode: snapshot?.context.mode ?? resolveMode(this.#config, this.#config.licenseKey ? 'unverified' : undefined),
       state: snapshot ? refreshStateOf(snapshot) : 'created',
       // The stage the license was last seen in: a stopped agent still tells of the license it kept.
       validity: this.#view.stage,
@@ -330,11 +331,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #noRefreshPathReason(mode: AgentMode): string {
     if (mode !== 'community') return 'this license has no refresh_url: it cannot be refreshed';
     return this.#config.licenseKey ? 'the configured license key does not verify: nothing to refresh' : 'no license configured: nothing to refresh';
-  }
-
-  #configuredMode(): AgentMode {
-    if (this.#config.apiKey) return 'api-key';
-    return this.#config.licenseKey ? 'static-jwt' : 'community';
   }
 
   /** Resolves with the outcome of the first attempt numbered after `attempts`, or `undefined` on stop. */

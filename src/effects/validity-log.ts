@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage } from '../../machines/context.js';
-import { daysExpired, earlyGraceMs, graceDaysRemaining } from '../../machines/validity.js';
+import { daysExpired, expiresAtMs, graceDaysRemaining, isEarlyGrace } from '../../machines/validity.js';
 import { hasRefreshPath } from '../../machines/refresh-policy.js';
 import { formatDuration } from '../config/duration.js';
 import { isoInstant } from '../instant.js';
@@ -63,8 +63,8 @@ export function createValidityLogs(log: Logger, now: () => number) {
 
   function facts(context: AgentContext) {
     const claims = context.license?.claims;
-    if (!claims || claims.exp === undefined) return undefined;
-    const expiresAt = claims.exp * 1000;
+    const expiresAt = claims && expiresAtMs(claims);
+    if (!claims || expiresAt === undefined) return undefined;
     const graceEndsAt = expiresAt + context.gracePeriodMs;
     return {
       claims,
@@ -92,7 +92,7 @@ export function createValidityLogs(log: Logger, now: () => number) {
       const at = now();
       const expired = daysExpired(known.expiresAt, at);
       const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
-      const stage = at - known.expiresAt < earlyGraceMs(context.gracePeriodMs) ? 'early' : 'mid';
+      const stage = isEarlyGrace(known.expiresAt, context.gracePeriodMs, at) ? 'early' : 'mid';
       log.warn(
         { ...known.fields, grace: stage, daysExpired: expired, graceDaysRemaining: remaining },
         graceMessage(stage, expired, remaining),

@@ -199,6 +199,4 @@ export function parseClaims(payload: Record<string, unknown>): LicenseClaims {
 }
 
 /** Milliseconds since the epoch at which the license expires, or `undefined` when it never does. */
-export function expiresAtMs(claims: LicenseClaims): number | undefined {
-  return claims.exp === undefined ? undefined : claims.exp * 1000;
-}
+export { expiresAtMs } from '../../machines/validity.js';

@@ -3,7 +3,7 @@
  * handed out as is by `agent.license()`, so that reading it costs a property access, not a parse.
  */
 import { isoInstant } from '../instant.js';
-import { COMMUNITY_QUOTAS, KNOWN_FEATURES, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
+import { COMMUNITY_QUOTAS, KNOWN_FEATURES, expiresAtMs, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
 
 export type GraceStage = 'none' | 'early' | 'mid';
 
@@ -45,7 +45,7 @@ export type ValidityStage = 'valid' | 'expiringSoon' | 'grace' | 'degraded';
 export function effectiveLicense(license: VerifiedLicense | undefined, stage: ValidityStage, grace: GraceStage): EffectiveLicense {
   if (!license) return COMMUNITY_LICENSE;
   const { claims } = license;
-  const expiresAt = claims.exp === undefined ? null : isoInstant(claims.exp * 1000);
+  const expiresAt = isoInstant(expiresAtMs(claims));
   if (stage === 'degraded') {
     return Object.freeze({ ...COMMUNITY_LICENSE, degraded: true, expiresAt, licenseId: claims.sub });
   }

@@ -3,12 +3,23 @@
  * with `Authorization: Bearer sk-...`.
  */
 import { LicenseConfigError } from '../errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from '../config/options.js';
 import { apiKeyProblem } from './api-key-format.js';
 import { createHttpClient, type HttpClient, type HttpTimeouts } from './http.js';
 import { readJwtAnswer } from './license-answer.js';
 import type { TokenRequestBody } from '../telemetry/body.js';
 
 export const TOKEN_PATH = '/api/v1/licenses/token';
+
+/**
+ * The token endpoint of the license server at `serverUrl` (trailing slashes ignored).
+ *
+ * @example
+ * tokenUrl('https://license.softclient4es.com/'); // 'https://license.softclient4es.com/api/v1/licenses/token'
+ */
+export function tokenUrl(serverUrl: string): string {
+  return `${serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
+}
 
 export interface ApiKeyClientOptions extends Partial<HttpTimeouts> {
   /** Base URL of the license server, e.g. `https://license.softclient4es.com`. */
@@ -47,10 +58,10 @@ export class ApiKeyClient {
   readonly #onMessage: ((message: string) => void) | undefined;
 
   constructor(options: ApiKeyClientOptions) {
-    this.url = `${options.serverUrl.replace(/\/+$/, '')}${TOKEN_PATH}`;
+    this.url = tokenUrl(options.serverUrl);
     this.#http = options.http ?? createHttpClient({
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      readTimeoutMs: options.readTimeoutMs ?? 10_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
     });
     this.#now = options.now ?? Date.now;
     this.#onMessage = options.onMessage;
