@@ -2,10 +2,10 @@
  * The license agent's statechart, the specification of its behaviour and nothing else: no I/O, no
  * wall clock, no environment. Time and randomness come in with the input (`MachineInput.time`) and
  * live in the context, so one definition serves every agent of a process; the effects (the fetch,
- * persisting the license, the log lines) are placeholders that `src/agent-machine.ts` provides with
+ * persisting the license, the log lines) are placeholders that `src/agent/machine.ts` provides with
  * `machine.provide(...)`.
  *
- * Which license is in force at start is resolved in SoftClient4ES's order (see `src/startup.ts`,
+ * Which license is in force at start is resolved in SoftClient4ES's order (see `src/agent/startup.ts`,
  * which reads the candidates from disk): a configured JWT that verifies and is within grace, else
  * the API key's fetch (a cache fetched with the same key less than an interval ago stands in for it),
  * else the cache, else Community. The one step that happens later is here: a configured JWT that
@@ -55,7 +55,7 @@ const expiry = (context: AgentContext) => expiresAtOf(context) ?? Number.POSITIV
 /**
  * The license agent's statechart. Pure: the same input (time source included) gives the same
  * behaviour. Defined once per process: a definition is some 50 KiB of state nodes, which each agent
- * would otherwise pay for again (`src/agent-machine.ts` provides it once more, for all agents).
+ * would otherwise pay for again (`src/agent/machine.ts` provides it once more, for all agents).
  */
 export const licenseAgentMachine = setup({
   types: {

@@ -9,7 +9,7 @@ import type { AgentContext } from '../../machines/context.js';
 import type { AgentActor } from './machine.js';
 import { publishRefresh, publishState } from '../channels.js';
 import { errorFields } from '../log.js';
-import type { RefreshState } from '../status.js';
+import type { RefreshState } from './status.js';
 import type { EffectiveLicenseView, Snapshot } from './effective-view.js';
 import type { InternalErrors } from './internal-errors.js';
 

@@ -13,7 +13,7 @@ import type { LicenseVerifier } from '../license/verify.js';
 import { ApiKeyClient } from '../net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from '../net/http.js';
 import type { RefreshCoordinator } from '../effects/refresh-coordinator.js';
-import type { StartupResult } from '../startup.js';
+import type { StartupResult } from './startup.js';
 import { destinationHost } from '../state/sent-ledger.js';
 import { isoInstant } from '../instant.js';
 

@@ -1,6 +1,6 @@
 /**
  * The fetch effect of a refresh: build the body, call the endpoint of the agent's mode, verify the
- * answer, record what was sent. Loaded with the first refresh (see `agent.ts`): a server that starts
+ * answer, record what was sent. Loaded with the first refresh (see `agent/refresh-path.ts`): a server that starts
  * on a valid cached license has no use for it until its next refresh is due.
  */
 import type { FetchInput } from '../../machines/context.js';

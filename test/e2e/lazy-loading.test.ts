@@ -41,7 +41,7 @@ describe('start-up on a valid cached license', () => {
     const run = await startFromCache();
 
     expect(run).toMatchObject({ tier: 'Pro', requests: 0 });
-    expect(run.loaded).toEqual(expect.arrayContaining(['src/agent/license-agent.ts', 'src/startup.ts', 'src/license/verify.ts']));
+    expect(run.loaded).toEqual(expect.arrayContaining(['src/agent/license-agent.ts', 'src/agent/startup.ts', 'src/license/verify.ts']));
     expect(run.loaded.filter((file) => /^src\/(effects\/fetch-license|effects\/refresh-coordinator|inspector\/inspector|net\/refresh-client|state\/refresh-lock)\.ts$/.test(file))).toEqual([]);
     expect(run.loaded.filter((file) => file.includes('node_modules/undici/') || file.includes('node_modules/@statelyai/'))).toEqual([]);
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { COMMUNITY_LICENSE, type EffectiveLicense } from '../../src/license/effective.js';
-import { refreshLicenseRow, showLicenseRow, type AgentStatus } from '../../src/status.js';
+import { refreshLicenseRow, showLicenseRow, type AgentStatus } from '../../src/agent/status.js';
 
 const PRO: EffectiveLicense = Object.freeze({
   tier: 'Pro',

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../machines/context.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { networkNotice } from '../../src/status.js';
+import { networkNotice } from '../../src/agent/status.js';
 
 const API_KEY = `sk-${'a'.repeat(32)}`;
 const context = { networkAllowed: true, mode: 'api-key', license: undefined, awaitingFirstLicense: true } as unknown as AgentContext;

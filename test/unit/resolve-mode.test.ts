@@ -3,7 +3,7 @@
  * configured JWT, as SoftClient4ES resolves it; before start nothing is verified yet.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveMode, type ConfiguredJwt } from '../../src/startup.js';
+import { resolveMode, type ConfiguredJwt } from '../../src/agent/startup.js';
 
 const KEY = { apiKey: 'sk-key' };
 const NO_KEY = { apiKey: undefined };

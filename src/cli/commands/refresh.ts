@@ -5,7 +5,7 @@
  */
 import type { LicenseAgent } from '../../agent/license-agent.js';
 import type { Tier } from '../../license/claims.js';
-import { refreshLicenseRow, type RefreshLicenseRow } from '../../status.js';
+import { refreshLicenseRow, type RefreshLicenseRow } from '../../agent/status.js';
 import { GLOBAL_OPTIONS_HELP } from '../args.js';
 import { oneShotLogger, type Command } from '../command.js';
 import { createCliAgent, loadSettings } from '../config.js';

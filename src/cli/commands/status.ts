@@ -4,7 +4,7 @@
  * license, expiry, grace or degradation, where refreshes go, the last and next refresh, instance id,
  * state dir, and any warning or error met on the way (a malformed license key, say).
  */
-import type { AgentStatus } from '../../status.js';
+import type { AgentStatus } from '../../agent/status.js';
 import { GLOBAL_OPTIONS_HELP } from '../args.js';
 import { oneShotLogger, type Command } from '../command.js';
 import { createCliAgent, loadSettings } from '../config.js';

@@ -6,18 +6,18 @@
 import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AgentInput, AgentMode } from '../machines/context.js';
-import { expiresAtMs, isPastGrace } from '../machines/validity.js';
-import type { VerifiedLicense } from './license/claims.js';
-import type { LicenseVerifier } from './license/verify.js';
-import { errorFields } from './log.js';
-import type { AgentConfig } from './config/options.js';
-import { fingerprintApiKey, LicenseCache, type CachedLicense } from './state/license-cache.js';
-import { readFileIfExists, removeOrphanedTempFiles } from './state/atomic-file.js';
-import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from './state/instance-id.js';
-import { SentLedger } from './state/sent-ledger.js';
-import { ensureStateDir, resolveStateDir } from './state/state-dir.js';
-import { randomUUID } from './random.js';
+import type { AgentInput, AgentMode } from '../../machines/context.js';
+import { expiresAtMs, isPastGrace } from '../../machines/validity.js';
+import type { VerifiedLicense } from '../license/claims.js';
+import type { LicenseVerifier } from '../license/verify.js';
+import { errorFields } from '../log.js';
+import type { AgentConfig } from '../config/options.js';
+import { fingerprintApiKey, LicenseCache, type CachedLicense } from '../state/license-cache.js';
+import { readFileIfExists, removeOrphanedTempFiles } from '../state/atomic-file.js';
+import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from '../state/instance-id.js';
+import { SentLedger } from '../state/sent-ledger.js';
+import { ensureStateDir, resolveStateDir } from '../state/state-dir.js';
+import { randomUUID } from '../random.js';
 
 export interface StartupDeps {
   readonly config: AgentConfig;

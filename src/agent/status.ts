@@ -3,16 +3,16 @@
  * `SHOW LICENSE` and `REFRESH LICENSE`. Pure functions of the statechart's snapshot and the config;
  * built on request, never on the hot path.
  */
-import type { AgentContext, AgentMode } from '../machines/context.js';
-import { expiresAtOf, forcedRefreshAt, hasRefreshPath } from '../machines/refresh-policy.js';
-import { daysExpired, daysRemaining, graceDaysRemaining } from '../machines/validity.js';
-import { formatDuration } from './config/duration.js';
-import { describeError } from './errors.js';
-import { isoInstant } from './instant.js';
-import type { Quotas, Tier } from './license/claims.js';
-import type { EffectiveLicense, GraceStage, ValidityStage } from './license/effective.js';
-import type { AgentConfig } from './config/options.js';
-import { tokenUrl } from './net/api-key-client.js';
+import type { AgentContext, AgentMode } from '../../machines/context.js';
+import { expiresAtOf, forcedRefreshAt, hasRefreshPath } from '../../machines/refresh-policy.js';
+import { daysExpired, daysRemaining, graceDaysRemaining } from '../../machines/validity.js';
+import { formatDuration } from '../config/duration.js';
+import { describeError } from '../errors.js';
+import { isoInstant } from '../instant.js';
+import type { Quotas, Tier } from '../license/claims.js';
+import type { EffectiveLicense, GraceStage, ValidityStage } from '../license/effective.js';
+import type { AgentConfig } from '../config/options.js';
+import { tokenUrl } from '../net/api-key-client.js';
 
 /** The refresh region's states, as `status().state` reports them. */
 export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';
