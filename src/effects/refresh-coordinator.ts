@@ -79,7 +79,7 @@ export class RefreshCoordinator {
     if (!held) return;
     this.#releasing = Promise.all([this.#releasing, written.catch(() => undefined)])
       .then(() => held.release())
-      .catch(() => undefined);
+      .catch((error: unknown) => this.#releaseFailed(error));
   }
 
   /** Resolves once no lock is held or being released: `stop()` waits for it. */
@@ -90,8 +90,13 @@ export class RefreshCoordinator {
   #release(): Promise<void> {
     const held = this.#held;
     this.#held = undefined;
-    if (held) this.#releasing = this.#releasing.then(() => held.release()).catch(() => undefined);
+    if (held) this.#releasing = this.#releasing.then(() => held.release()).catch((error: unknown) => this.#releaseFailed(error));
     return this.#releasing;
+  }
+
+  /** A lock that cannot be released expires by its TTL: nothing to do but say so at debug. */
+  #releaseFailed(error: unknown): void {
+    this.#deps.log.debug({ err: errorFields(error) }, 'could not release the refresh lock; peers will take it over when it expires');
   }
 
   /** A cached license a peer fetched since our own last refresh, verified, or `undefined`. */
@@ -104,7 +109,9 @@ export class RefreshCoordinator {
       this.#adopted.add(license.jwt);
       this.#deps.log.debug({ licenseId: license.claims.sub, fetchedAt: new Date(cached.fetchedAt).toISOString() }, 'adopted the license a peer process refreshed');
       return license;
-    } catch {
+    } catch (error) {
+      // A peer's cache that does not verify is no reason to fail: this process fetches its own.
+      this.#deps.log.debug({ err: errorFields(error) }, "ignored the peer's cached license; fetching our own");
       return undefined;
     }
   }
