@@ -5,8 +5,9 @@
  * one behaviour of its `ApiKeyClientSpec`, against a real `node:http` server on 127.0.0.1.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, UUID_V4, useE2E } from '../e2e/support/harness.js';
+import { UUID_V4, useE2E } from '../e2e/support/harness.js';
 import { ApiKeyClient, LicenseConfigError, type LicenseAgent } from '../../src/index.js';
+import { ERROR } from '../support/logs.js';
 import { TEST_JWKS } from './fixtures/softclient4es-test-key.js';
 import { proClaims, signWithTestKey } from './support/softclient4es-tokens.js';
 import { jsonBody, TOKEN_PATH, useTokenServers, type Answer, type TokenServer } from './support/token-server.js';

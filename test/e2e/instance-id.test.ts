@@ -7,7 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LicenseServer } from '../../src/issuer/index.js';
-import { bodyOf, INSTANCE_ID_FILE, readCache, useE2E, UUID_V4, WARN } from './support/harness.js';
+import { WARN } from '../support/logs.js';
+import { bodyOf, INSTANCE_ID_FILE, readCache, useE2E, UUID_V4 } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';
-import { gaps, nowSeconds, useE2E, waitFor, waitForRequests, WARN } from './support/harness.js';
+import { WARN } from '../support/logs.js';
+import { gaps, nowSeconds, useE2E, waitFor, waitForRequests } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLicenseAgent, type LicenseAgentOptions } from '../../src/index.js';
 import { generateIssuerKeys, mintLicense, type LicenseServer } from '../../src/issuer/index.js';
-import { ERROR, nowSeconds, sleep, useE2E, waitFor, WARN } from './support/harness.js';
+import { ERROR, WARN } from '../support/logs.js';
+import { nowSeconds, sleep, useE2E, waitFor } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LicenseCache, fingerprintApiKey } from '../../src/state/license-cache.js';
-import { captureLogs } from './support/logs.js';
+import { captureLogs } from '../support/logs.js';
 import { API_KEY, DAY, HOUR, MINUTE, PRO, T0, useScheduleWorld } from './support/world.js';
 
 /**
@@ -89,7 +89,7 @@ describe('the forced refresh at start-up', () => {
     const { server, stateDir } = world();
     const fetchedAt = T0 - fetchedAgo;
     const jwt = await server.mint({ ...PRO, iat: fetchedAt / 1000, exp: (T0 + expiresIn) / 1000 }, fetchedAt);
-    const cache = new LicenseCache(stateDir, captureLogs().log);
+    const cache = new LicenseCache(stateDir, captureLogs().logger);
     await cache.write({ jwt, fetchedAt, keyFingerprint: await fingerprintApiKey(API_KEY), licenseId: PRO.sub });
   }
 

@@ -4,7 +4,7 @@
  * server's refusal (401) and its `Retry-After` are respected rather than hammered.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, WARN } from './support/logs.js';
+import { ERROR, WARN } from '../support/logs.js';
 import { DAY, HOUR, MINUTE, SECOND, T0, useScheduleWorld } from './support/world.js';
 
 const UNAVAILABLE = { status: 503, headers: { 'content-type': 'application/json' }, body: '{"error":"maintenance"}' };

@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
+import { ERROR, WARN } from '../support/logs.js';
 import { PAID, mintExpiring, validityLines } from './support/licenses.js';
-import { ERROR, WARN } from './support/logs.js';
 import { SuspendableClock } from './support/suspendable-clock.js';
 import { API_KEY, DAY, HOUR, PRO, T0, useScheduleWorld } from './support/world.js';
 

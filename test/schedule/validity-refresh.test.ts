@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
+import { ERROR, INFO, WARN } from '../support/logs.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, mintExpiring } from './support/licenses.js';
-import { ERROR, INFO, WARN } from './support/logs.js';
 import { API_KEY, DAY, HOUR, MINUTE, PRO, T0, useScheduleWorld } from './support/world.js';
 
 const UNAVAILABLE = { status: 503, body: 'down for maintenance' };

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
 import type { LicenseAgentOptions } from '../../src/options.js';
+import { ERROR, INFO, WARN } from '../support/logs.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, iso, mintExpiring, validityLines } from './support/licenses.js';
 import { KNOWN_FEATURES } from '../../src/license/claims.js';
-import { ERROR, INFO, WARN } from './support/logs.js';
 import { DAY, HOUR, T0, useScheduleWorld } from './support/world.js';
 
 /** The license expires 40 days after start-up: every stage lies ahead. */

@@ -3,24 +3,12 @@
  * use up its once-per-stage allowance. The grace warning speaks SoftClient4ES's words (issue 11,
  * part 5): renew at the portal in early grace, the countdown to Community in mid grace.
  */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../machines/context.js';
 import { createValidityLogs, graceMessage } from '../../src/validity-log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, HOUR, T0 } from '../schedule/support/world.js';
-
-function capture(level: pino.Level) {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string } & Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level }, stream), lines };
-}
+import { captureLogs } from '../support/logs.js';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -41,7 +29,7 @@ function withinMonth(): { context: AgentContext } {
 
 describe('validity notices and the logger level', () => {
   it('logs nothing for the month notice when the level is warn', async () => {
-    const { log, lines } = capture('warn');
+    const { logger: log, lines } = captureLogs('warn');
     createValidityLogs(log, () => T0).logExpiryNotice(withinMonth(), { stage: 'month' });
     await flush();
 
@@ -49,7 +37,7 @@ describe('validity notices and the logger level', () => {
   });
 
   it('says the month notice once the level allows it, though it was skipped before', async () => {
-    const { log, lines } = capture('warn');
+    const { logger: log, lines } = captureLogs('warn');
     const logs = createValidityLogs(log, () => T0);
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
     log.level = 'info';
@@ -91,7 +79,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
     [30, 14 * DAY + 23 * HOUR, 'early', 'License expired 14 days ago. Renew at https://portal.softclient4es.com'],
     [30, 20 * DAY, 'mid', 'License expired 20 days ago. Service will degrade to Community in 10 days.'],
   ])('with %i days of grace, %i ms after expiry, warns in %s grace: %s', async (graceDays, expiredFor, stage, message) => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(expiredFor, graceDays));
     await flush();
 
@@ -100,7 +88,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
   });
 
   it('keeps the structured fields: the day counts, the expiry and the end of grace', async () => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(10 * DAY));
     await flush();
 
@@ -113,7 +101,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
   });
 
   it('says it at most once a day for the same license', async () => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     let now = T0;
     const logs = createValidityLogs(log, () => now);
     const context = inGrace(8 * DAY);

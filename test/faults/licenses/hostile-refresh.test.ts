@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { nowSeconds, readCache, sleep, snapshotCache, useE2E, WARN, writeCache } from '../../e2e/support/harness.js';
+import { nowSeconds, readCache, sleep, snapshotCache, useE2E, writeCache } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { HOSTILE_CASES, type HostileCase } from './support/hostile-tokens.js';
 
 const e2e = useE2E();

@@ -4,7 +4,8 @@
  * naming the problem, and the token's `refresh_url` is never called.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, nowSeconds, sleep, useE2E } from '../../e2e/support/harness.js';
+import { nowSeconds, sleep, useE2E } from '../../e2e/support/harness.js';
+import { ERROR } from '../../support/logs.js';
 import { HOSTILE_CASES } from './support/hostile-tokens.js';
 
 const e2e = useE2E();

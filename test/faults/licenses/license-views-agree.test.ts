@@ -8,7 +8,7 @@ import { SimulatedClock } from 'xstate';
 import { DAY } from '../../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { generateIssuerKeys, mintLicense } from '../../../src/issuer/index.js';
-import { captureLogs } from '../../e2e/support/harness.js';
+import { captureLogs } from '../../support/logs.js';
 import { licenseDisagreements, readLicenseFacts, type LicenseFacts } from '../support/license-invariant.js';
 
 const T0 = Date.UTC(2031, 5, 1);

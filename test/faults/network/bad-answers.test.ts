@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FaultResponse, LicenseServer } from '../../../src/issuer/index.js';
-import { waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

@@ -4,7 +4,8 @@
  * next regular tick, one attempt per tick.
  */
 import { describe, expect, it } from 'vitest';
-import { unusedPort, waitFor, WARN } from '../../e2e/support/harness.js';
+import { unusedPort, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

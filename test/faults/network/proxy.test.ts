@@ -10,7 +10,8 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LicenseNetworkError } from '../../../src/errors.js';
 import { createHttpClient } from '../../../src/net/http.js';
-import { unusedPort, waitFor, WARN } from '../../e2e/support/harness.js';
+import { unusedPort, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

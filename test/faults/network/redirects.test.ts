@@ -5,7 +5,8 @@
  * server that would issue a better license never hears from the agent.
  */
 import { describe, expect, it } from 'vitest';
-import { waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

@@ -4,7 +4,8 @@
  * kept, and no retry before the next regular tick: a rejection is not a glitch to hammer at.
  */
 import { describe, expect, it } from 'vitest';
-import { credentials, ERROR, waitForRequests } from '../../e2e/support/harness.js';
+import { credentials, waitForRequests } from '../../e2e/support/harness.js';
+import { ERROR } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

@@ -9,7 +9,8 @@
  * it). The tick, kept after a failure, would then come before the `Retry-After` instant.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor, WARN } from '../../e2e/support/harness.js';
+import { waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { expectLicenseKept, refreshWarnings, useNetworkFaults, type Mode } from './support/faults.js';
 import { retryAfter, startFaultyServer } from './support/servers.js';
 

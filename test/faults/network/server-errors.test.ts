@@ -4,7 +4,8 @@
  * the next regular tick, one request per tick.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { ERROR, WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

@@ -7,7 +7,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sleep, waitFor, waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { sleep, waitFor, waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_PATH, TOKEN_PATH } from '../../../src/issuer/index.js';
-import { credentials, nowSeconds, waitFor, WARN } from '../../e2e/support/harness.js';
+import { credentials, nowSeconds, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

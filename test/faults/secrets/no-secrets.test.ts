@@ -14,7 +14,8 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyClient, createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { REFRESH_PATH, generateIssuerKeys, mintLicense, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
-import { WARN, nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
+import { nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { startFront, type Front } from '../soak/support/front.js';
 import { SecretBook, expectNoSecret } from './support/secrets.js';
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
-import { INSTANCE_ID_FILE, readCacheText, readStateText, sha256Hex, sleep, useE2E, UUID_V4, waitFor, WARN } from '../../e2e/support/harness.js';
+import { INSTANCE_ID_FILE, readCacheText, readStateText, sha256Hex, sleep, useE2E, UUID_V4, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const e2e = useE2E();

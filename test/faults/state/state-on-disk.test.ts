@@ -11,20 +11,8 @@ import { promisify } from 'node:util';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIssuerKeys, mintLicense, type LicenseServer } from '../../../src/issuer/index.js';
-import {
-  CACHE_FILE,
-  INSTANCE_ID_FILE,
-  sha256Hex,
-  sleep,
-  STATE_FILE,
-  useE2E,
-  UUID_V4,
-  waitForRequests,
-  WARN,
-  writeCache,
-  type LogCapture,
-  type LogLine,
-} from '../../e2e/support/harness.js';
+import { CACHE_FILE, INSTANCE_ID_FILE, sha256Hex, sleep, STATE_FILE, useE2E, UUID_V4, waitForRequests, writeCache } from '../../e2e/support/harness.js';
+import { type LogCapture, type LogLine, WARN } from '../../support/logs.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const execFileAsync = promisify(execFile);

@@ -12,7 +12,8 @@ import { SimulatedClock } from 'xstate';
 import { DAY, HOUR, MINUTE } from '../../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer } from '../../../src/issuer/index.js';
-import { WARN, captureLogs, writeCache, type LogCapture } from '../../e2e/support/harness.js';
+import { writeCache } from '../../e2e/support/harness.js';
+import { captureLogs, type LogCapture, WARN } from '../../support/logs.js';
 
 const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-key-set-back';

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { MINUTE } from '../../../machines/schedule.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { WARN, useE2E } from '../../e2e/support/harness.js';
+import { useE2E } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 
 const e2e = useE2E();
 

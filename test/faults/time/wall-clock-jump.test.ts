@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
-import { WARN, useE2E } from '../../e2e/support/harness.js';
+import { useE2E } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { T0, fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
 
 // Registered before useE2E's hooks, so that it runs after them: agents stop on the fake timers

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../src/issuer/index.js';
-import { captureLogs, type LogLine } from './logs.js';
+import { captureLogs, type LogLine } from '../../support/logs.js';
 import { SteppingClock, type StepClock } from './stepping-clock.js';
 
 export { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
@@ -123,7 +123,7 @@ async function buildWorld(apiKeys: Record<string, LicenseTemplate>, clockAt: (at
   let clock = clockAt(T0);
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-schedule-'));
   const server = await startLicenseServer({ apiKeys, now: () => clock.now() });
-  const { log, lines } = captureLogs();
+  const { logger: log, lines } = captureLogs();
   const agents: LicenseAgent[] = [];
   const settle = () => settleAgents(agents);
   const advanceTo = (at: number) => stepTo(clock, at, settle);
