@@ -6,9 +6,8 @@
  */
 import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
 import { licenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import { ModelClock, T0 } from '../support/clocks.js';
 import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
-import { ModelClock } from './model-clock.js';
-import { T0 } from './scenarios.js';
 import { delayOfTimerEvent, enteredBy } from './statechart.js';
 
 /** One step as observed: where the agent is, what it knows, when, what it received and which effects ran. */

@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
+import { SuspendableClock } from '../support/clocks.js';
 import { ERROR, WARN } from '../support/logs.js';
 import { PAID, mintExpiring, validityLines } from './support/licenses.js';
-import { SuspendableClock } from './support/suspendable-clock.js';
 import { API_KEY, DAY, HOUR, PRO, T0, useScheduleWorld } from './support/world.js';
 
 const suspendable = { clockAt: (at: number) => new SuspendableClock(at) };

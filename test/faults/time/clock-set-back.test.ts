@@ -8,37 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
 import { DAY, HOUR, MINUTE } from '../../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer } from '../../../src/issuer/index.js';
 import { writeCache } from '../../e2e/support/harness.js';
+import { SuspendableClock, T0 } from '../../support/clocks.js';
 import { captureLogs, type LogCapture, WARN } from '../../support/logs.js';
 
-const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-key-set-back';
 const PRO = { sub: 'lic-set-back', tier: 'Pro' } as const;
 
-/** A simulated clock whose reading can also be set back (timers keep their own course). */
-class SettableClock extends SimulatedClock {
-  #offset = 0;
-
-  constructor(at: number) {
-    super();
-    this.set(at);
-  }
-
-  override now(): number {
-    return super.now() + this.#offset;
-  }
-
-  /** Sets the reading to `at`, backwards included, as an operator (or a bad NTP step) would. */
-  setReading(at: number): void {
-    this.#offset += at - this.now();
-  }
-}
-
-let clock: SettableClock;
+let clock: SuspendableClock;
 /** How far the true time (the server's clock) is ahead of ours. */
 let trueTimeAheadMs = 0;
 let server: LicenseServer;
@@ -47,7 +27,7 @@ let logs: LogCapture;
 const agents: LicenseAgent[] = [];
 
 beforeEach(async () => {
-  clock = new SettableClock(T0);
+  clock = new SuspendableClock(T0);
   trueTimeAheadMs = 0;
   server = await startLicenseServer({ apiKeys: { [API_KEY]: PRO }, now: () => clock.now() + trueTimeAheadMs });
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-set-back-'));

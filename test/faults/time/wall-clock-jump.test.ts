@@ -9,8 +9,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
 import { useE2E } from '../../e2e/support/harness.js';
+import { T0 } from '../../support/clocks.js';
 import { WARN } from '../../support/logs.js';
-import { T0, fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
+import { fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
 
 // Registered before useE2E's hooks, so that it runs after them: agents stop on the fake timers
 // they armed.
