@@ -14,6 +14,7 @@ import { REFRESH_PATH, startLicenseServer, type LicenseServer, type LicenseTempl
 import { DAY, SECOND, T0 } from '../../../schedule/support/world.js';
 import { SteppingClock } from '../../../support/clocks.js';
 import { captureLogs } from '../../../support/logs.js';
+import { seededRandom } from '../../../support/random.js';
 import { LICENSE_ID, faultHandler, type BehaviourParams } from './behaviours.js';
 import { createDriver } from './driver.js';
 import { startFront, type Front, type FrontExchange } from './front.js';
@@ -46,18 +47,6 @@ export interface ArrivalTag {
   readonly licensed: boolean;
   /** That license's expiry (ms), `null` for none or no expiry. */
   readonly expiresAt: number | null;
-}
-
-/** The agent's seeded randomness: mulberry32. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** State dirs live in memory where the system offers it: the agent fsyncs every write, the soak makes thousands. */
