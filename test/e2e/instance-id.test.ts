@@ -1,7 +1,7 @@
 /**
- * The instance id (issue 2, line 8): created on the first start in `<stateDir>/instance-id`, sent
- * as `instance_id`, reused by later starts, and replaced (with a warning) when malformed. The state
- * directory comes from `stateDir`, else `SOFTCLIENT4ES_HOME`.
+ * The instance id: created on the first start in `<stateDir>/instance-id`, sent as `instance_id`,
+ * reused by later starts, and replaced (with a warning) when malformed. The state directory comes
+ * from `stateDir`, else `SOFTCLIENT4ES_HOME`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
- * Refresh failures (issue 2, line 5): a 5xx, a refused connection, a server that never answers.
- * Each one logs a warning naming its cause, keeps the current license, and leaves the schedule as
- * it was: one attempt per interval, no retry storm, no skipped tick.
+ * Refresh failures: a 5xx, a refused connection, a server that never answers. Each one logs a
+ * warning naming its cause, keeps the current license, and leaves the schedule as it was: one
+ * attempt per interval, no retry storm, no skipped tick.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';

@@ -1,7 +1,7 @@
 /**
- * Verification and configuration errors (issue 2, line 12): every JWT adopted is checked against
- * the trusted keys; a refresh answer that is forged, for another license or older than the current
- * one is a failed refresh; bad options throw at once, naming the option.
+ * Verification and configuration errors: every JWT adopted is checked against the trusted keys; a
+ * refresh answer that is forged, for another license or older than the current one is a failed
+ * refresh; bad options throw at once, naming the option.
  */
 import { describe, expect, it } from 'vitest';
 import { createLicenseAgent, type LicenseAgentOptions } from '../../src/index.js';

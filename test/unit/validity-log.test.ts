@@ -1,7 +1,7 @@
 /**
  * The validity notices skip the work of a notice the logger would drop, and skipping one does not
- * use up its once-per-stage allowance. The grace warning speaks SoftClient4ES's words (issue 11,
- * part 5): renew at the portal in early grace, the countdown to Community in mid grace.
+ * use up its once-per-stage allowance. The grace warning speaks SoftClient4ES's words: renew at the
+ * portal in early grace, the countdown to Community in mid grace.
  */
 import { describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../machines/context.js';

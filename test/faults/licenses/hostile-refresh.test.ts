@@ -1,8 +1,8 @@
 /**
- * Hostile licenses served as refresh results (issue 4, row 7a), end to end through the agent: the
- * reference server answers a refresh with a forged, replayed, downgraded, malformed or oversized JWT.
- * Each is rejected like a failed refresh: one `warn` naming the problem, `license()` unchanged (the
- * very same object), never adopted nor announced, and the cache file left byte for byte as it was.
+ * Hostile licenses served as refresh results, end to end through the agent: the reference server
+ * answers a refresh with a forged, replayed, downgraded, malformed or oversized JWT. Each is
+ * rejected like a failed refresh: one `warn` naming the problem, `license()` unchanged (the very
+ * same object), never adopted nor announced, and the cache file left byte for byte as it was.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';

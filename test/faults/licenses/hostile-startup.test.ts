@@ -1,5 +1,5 @@
 /**
- * Hostile licenses configured at start-up (issue 4, row 7b), as the `licenseKey` option or as
+ * Hostile licenses configured at start-up, as the `licenseKey` option or as
  * `SOFTCLIENT4ES_LICENSE_KEY`: `start()` resolves, the agent runs as Community with one `error`
  * naming the problem, and the token's `refresh_url` is never called.
  */

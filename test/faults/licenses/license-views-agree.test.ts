@@ -1,7 +1,7 @@
 /**
- * The license invariant itself (issue 12): the rules of `support/license-invariant.ts` hold for a
- * license through each stage of its life, and each breaks, naming itself, when one view is made
- * to tell another story. The setup file applies the same rules to every other fault scenario.
+ * The license invariant itself: the rules of `support/license-invariant.ts` hold for a license
+ * through each stage of its life, and each breaks, naming itself, when one view is made to tell
+ * another story. The setup file applies the same rules to every other fault scenario.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';

@@ -1,7 +1,6 @@
 /**
- * Issue 4, row 2 (`Retry-After`): a `429` or `503` that says when to come back, in seconds or as an
- * HTTP date. The agent never asks sooner than that, and never waits longer than its regular
- * interval for it.
+ * `Retry-After`: a `429` or `503` that says when to come back, in seconds or as an HTTP date. The
+ * agent never asks sooner than that, and never waits longer than its regular interval for it.
  *
  * A failure at a regular tick is followed by the next tick one interval later anyway, so the header
  * only shows on a failure between ticks: a manual refresh, whose answer the server holds until

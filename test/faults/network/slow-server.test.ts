@@ -1,8 +1,8 @@
 /**
- * Issue 4, row 1 (answering): a server that accepts and never answers, one that trickles its body
- * slower than the read timeout, one that cuts the connection mid-body. In both modes: a `warn`
- * naming the cause, the license kept, the next refresh at the next regular tick, never two
- * requests at once, one per tick.
+ * Failing to answer: a server that accepts and never answers, one that trickles its body slower
+ * than the read timeout, one that cuts the connection mid-body. In both modes: a `warn` naming the
+ * cause, the license kept, the next refresh at the next regular tick, never two requests at once,
+ * one per tick.
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,11 +1,11 @@
 /**
- * Issue 4, row 12: no API key, no JWT and no Authorization value in any log line at any level, nor
- * in what the agent returns or throws. A representative matrix of real agent runs (both modes,
- * successes, rejections that echo the credentials, outages, answers that fail verification,
- * restarts on a cache, network failures), each logging at trace level into memory; a tap between
- * agent and server records every credential sent and every JWT received, so the test knows each
- * secret it must not find. The agent's default logger (pino to stderr) is checked in a child
- * process. And a failed exchange is logged as its cause only: code, message and status.
+ * No API key, no JWT and no Authorization value in any log line at any level, nor in what the agent
+ * returns or throws. A representative matrix of real agent runs (both modes, successes, rejections
+ * that echo the credentials, outages, answers that fail verification, restarts on a cache, network
+ * failures), each logging at trace level into memory; a tap between agent and server records every
+ * credential sent and every JWT received, so the test knows each secret it must not find. The
+ * agent's default logger (pino to stderr) is checked in a child process. And a failed exchange is
+ * logged as its cause only: code, message and status.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';

@@ -1,8 +1,8 @@
 /**
- * Concurrency on one state dir (issue 4, row 10): sixteen processes started at once on an empty
- * dir agree on one instance id; two agents of one process refreshing at once never leave a cache
- * file a reader cannot parse, and end on a valid one. (Eight workers taking turns at the license
- * server are test/e2e/shared-state-dir.test.ts.)
+ * Concurrency on one state dir: sixteen processes started at once on an empty dir agree on one
+ * instance id; two agents of one process refreshing at once never leave a cache file a reader
+ * cannot parse, and end on a valid one. (Eight workers taking turns at the license server are
+ * test/e2e/shared-state-dir.test.ts.)
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,10 +1,10 @@
 /**
- * Crash safety (issue 4, row 9): a child process refreshing as fast as it can (20 ms interval and
- * refreshNow() in a loop) is killed with SIGKILL at seeded random moments, at least 50 times, and
- * restarted on the same state dir each time. After every kill the cache parses and its JWT verifies
- * against the server's JWKS, the instance id is the first run's, files are 0600 and the dir 0700,
- * and whatever temp files a kill left behind do not keep the next start from working.
- * Replay a run with FAULTS_SEED=<seed>.
+ * Crash safety: a child process refreshing as fast as it can (20 ms interval and refreshNow() in a
+ * loop) is killed with SIGKILL at seeded random moments, at least 50 times, and restarted on the
+ * same state dir each time. After every kill the cache parses and its JWT verifies against the
+ * server's JWKS, the instance id is the first run's, files are 0600 and the dir 0700, and whatever
+ * temp files a kill left behind do not keep the next start from working. Replay a run with
+ * FAULTS_SEED=<seed>.
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

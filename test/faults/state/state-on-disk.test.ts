@@ -1,8 +1,8 @@
 /**
- * State on disk (issue 4, row 8): a state dir that cannot be used (under a regular file, itself a
- * file, read-only for this user), a cache file that is corrupt, empty or holds a JWT that no longer
- * verifies, a malformed instance-id file. In every case the agent keeps running and refreshing,
- * warns once about the state, and what is on disk is either the old or the new complete file.
+ * State on disk: a state dir that cannot be used (under a regular file, itself a file, read-only
+ * for this user), a cache file that is corrupt, empty or holds a JWT that no longer verifies, a
+ * malformed instance-id file. In every case the agent keeps running and refreshing, warns once
+ * about the state, and what is on disk is either the old or the new complete file.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';

@@ -1,8 +1,8 @@
 /**
- * Issue 4, row 11: a system clock set back behind the current JWT's `iat` is reported: in
- * `status().clockWarning` and with one warn. In simulated time: the agent runs on a clock that can
- * be set back (XState's `SimulatedClock` refuses to travel back), and, as with any custom clock, it
- * runs no watchdog, so the test tells it of the jump with `notifyClockJump()`.
+ * A system clock set back behind the current JWT's `iat` is reported: in `status().clockWarning`
+ * and with one warn. In simulated time: the agent runs on a clock that can be set back (XState's
+ * `SimulatedClock` refuses to travel back), and, as with any custom clock, it runs no watchdog, so
+ * the test tells it of the jump with `notifyClockJump()`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,8 +1,8 @@
 /**
- * Issue 4, row 11: refresh intervals beyond Node's timer limit (2^31 − 1 ms, about 24.8 days) fire
- * neither early nor never. The real agent runs on its production wall clock (`createWallClock()`,
- * no `clock` option, so its 60-second wake watchdog runs too) under fake timers, against the
- * reference server over real HTTP.
+ * Refresh intervals beyond Node's timer limit (2^31 − 1 ms, about 24.8 days) fire neither early nor
+ * never. The real agent runs on its production wall clock (`createWallClock()`, no `clock` option,
+ * so its 60-second wake watchdog runs too) under fake timers, against the reference server over
+ * real HTTP.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, SECOND } from '../../../machines/schedule.js';
