@@ -7,6 +7,7 @@
 import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
 import { licenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
 import { ModelClock, T0 } from '../support/clocks.js';
+import { nextTurn } from '../support/timers.js';
 import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
 import { delayOfTimerEvent, enteredBy } from './statechart.js';
 
@@ -87,7 +88,7 @@ interface PendingFetch {
 }
 
 async function settle(): Promise<void> {
-  for (let round = 0; round < 4; round += 1) await new Promise((resolve) => setImmediate(resolve));
+  for (let round = 0; round < 4; round += 1) await nextTurn();
 }
 
 /** What one replay owns: its clock, the fetches in flight, and what happened since the last record. */

@@ -10,6 +10,7 @@ import { createAgentLogger } from '../../src/log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, T0 } from '../schedule/support/world.js';
 import { captureLogs } from '../support/logs.js';
+import { nextTurn } from '../support/timers.js';
 
 const noop = () => {};
 
@@ -29,7 +30,7 @@ function recordingEffects(name: string, calls: string[]): AgentEffects {
 }
 
 async function settle(): Promise<void> {
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  for (let turn = 0; turn < 5; turn++) await nextTurn();
 }
 
 describe('createAgentActor', () => {
@@ -116,7 +117,7 @@ describe('createAgentLogger', () => {
     createAgentLogger(server);
 
     createAgentLogger(server).info({ jwt: 'eyJ.secret.token' }, 'line');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
 
     expect(lines[0]).toMatchObject({ jwt: '[redacted]', component: 'softclient4es-license' });
   });

@@ -9,8 +9,7 @@ import { createValidityLogs, graceMessage } from '../../src/validity-log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, HOUR, T0 } from '../schedule/support/world.js';
 import { captureLogs } from '../support/logs.js';
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
+import { nextTurn } from '../support/timers.js';
 
 /** A context holding a license that expires in 20 days: the month notice is due. */
 function withinMonth(): { context: AgentContext } {
@@ -31,7 +30,7 @@ describe('validity notices and the logger level', () => {
   it('logs nothing for the month notice when the level is warn', async () => {
     const { logger: log, lines } = captureLogs('warn');
     createValidityLogs(log, () => T0).logExpiryNotice(withinMonth(), { stage: 'month' });
-    await flush();
+    await nextTurn();
 
     expect(lines).toEqual([]);
   });
@@ -43,7 +42,7 @@ describe('validity notices and the logger level', () => {
     log.level = 'info';
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
-    await flush();
+    await nextTurn();
 
     expect(lines.map((line) => line.level)).toEqual([30]);
     expect(lines[0]?.msg).toMatch(/^license lic-pro expires at /);
@@ -81,7 +80,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
   ])('with %i days of grace, %i ms after expiry, warns in %s grace: %s', async (graceDays, expiredFor, stage, message) => {
     const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(expiredFor, graceDays));
-    await flush();
+    await nextTurn();
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, grace: stage, msg: message, licenseId: 'lic-pro', tier: 'Pro' });
@@ -90,7 +89,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
   it('keeps the structured fields: the day counts, the expiry and the end of grace', async () => {
     const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(10 * DAY));
-    await flush();
+    await nextTurn();
 
     expect(lines[0]).toMatchObject({
       daysExpired: 10,
@@ -110,7 +109,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
     logs.logGrace(context);
     now = T0 + DAY;
     logs.logGrace(context);
-    await flush();
+    await nextTurn();
 
     expect(lines.map((line) => line.msg)).toEqual([
       'License expired 8 days ago. Service will degrade to Community in 6 days.',

@@ -13,12 +13,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNELS, type LicenseAgent } from '../../../src/index.js';
 import type { FaultResponse, LicenseServer } from '../../../src/issuer/index.js';
 import { nowSeconds, useE2E } from '../../e2e/support/harness.js';
+import { INFO } from '../../support/logs.js';
 import { expectNoFragment, keyForms, stateDirText } from './support/fragments.js';
 
 const e2e = useE2E();
 
 /** pino's info level: where the agent logs the message of a 200 answer. */
-const INFO = 30;
 const API_KEY = 'sk-live_7Qm2xK9pL4vN8rT1wZ6bY3cF5hJ0dG2s';
 const PRO = { sub: 'lic-fragments', tier: 'Pro', features: ['federation'] } as const;
 

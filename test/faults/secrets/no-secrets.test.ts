@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyClient, createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { REFRESH_PATH, generateIssuerKeys, mintLicense, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
 import { nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
-import { WARN } from '../../support/logs.js';
+import { INFO, WARN } from '../../support/logs.js';
 import { startFront, type Front } from '../soak/support/front.js';
 import { SecretBook, expectNoSecret } from './support/secrets.js';
 
@@ -27,7 +27,6 @@ afterEach(async () => {
 const e2e = useE2E();
 
 /** pino's info level: where the agent logs the message of a 200 answer. */
-const INFO = 30;
 const API_KEY = 'sk-live_4f9c2e7a1b8d6e3f0a5c9b2d7e1f4a8c';
 const PRO = { sub: 'lic-secret', tier: 'Pro', features: ['federation'] } as const;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'default-logger-run.ts');
