@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { createActor, fromPromise, type AnyActorRef } from 'xstate';
 import { licenseAgentMachine, type FetchInput, type FetchOutput } from '../.build/modules/machines/license-agent.machine.js';
-import { createAgentActor } from '../.build/modules/src/agent-machine.js';
+import { createAgentActor } from '../.build/modules/src/agent/machine.js';
 import { createLicenseAgent, type LicenseAgent, type VerifiedLicense } from '../.build/src/index.js';
 import { generateIssuerKeys, mintLicense } from '../.build/src/issuer/index.js';
 import { API_KEY, DAY, silentLogger, T0, tempDir, VERSION, writeLicenseCache } from '../lib/fixtures.js';

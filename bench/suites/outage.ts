@@ -8,7 +8,7 @@
  *
  * The baseline is the same fleet, same seed, with the server up throughout: what the outage adds.
  */
-import { createAgentActor } from '../.build/modules/src/agent-machine.js';
+import { createAgentActor } from '../.build/modules/src/agent/machine.js';
 import { isNonIncreasing, largestRise, outageFigures, type BusiestSecond, type OutageFigures } from '../lib/outage-figures.js';
 import { AFTER_RECOVERY_MS, COHORTS, DEFAULT_SHARES, HOUR, WARMUP_MS, runOutage, type Cohort, type CreateOutageActor, type OutageScenario } from '../lib/outage-fleet.js';
 import { row, type Row } from '../lib/report.js';

@@ -28,7 +28,8 @@ import { generateIssuerKeys } from '../../src/issuer/keys.js';
 import { DEFAULT_TRUSTED_KEYS } from '../../src/license/keys.js';
 import { INSTANCE_ID_FILE } from '../../src/state/instance-id.js';
 import { startTestProxy, type ProxyBehaviour, type TestProxy } from '../faults/network/support/proxy.js';
-import { captureLogs, useTempDir } from '../state/helpers.js';
+import { useTempDir } from '../state/helpers.js';
+import { captureLogs } from '../support/logs.js';
 
 const run = promisify(execFile);
 
@@ -140,7 +141,7 @@ describe('checkInstanceId', () => {
   const tempDir = useTempDir();
 
   it('reports the persisted instance id, creating it on first use', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const check = await checkInstanceId(tempDir(), log);
     const stored = (await readFile(path.join(tempDir(), INSTANCE_ID_FILE), 'utf8')).trim();
     expect(check).toMatchObject({ name: 'instance id', ok: true });
@@ -151,7 +152,7 @@ describe('checkInstanceId', () => {
   it('fails when the id can live in memory only', async () => {
     const parent = path.join(tempDir(), 'a-file');
     await writeFile(parent, 'not a directory');
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const check = await checkInstanceId(path.join(parent, 'state'), log);
     expect(check.ok).toBe(false);
     expect(check.detail).toMatch(/^[0-9a-f-]{36} \(in memory only/);

@@ -6,8 +6,9 @@
  * or its deployment documentation, through `createLicenseAgent`'s `env` option.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, useE2E } from '../e2e/support/harness.js';
+import { useE2E } from '../e2e/support/harness.js';
 import { DEFAULT_TRUSTED_KEYS, LicenseConfigError, loadConfig } from '../../src/index.js';
+import { ERROR } from '../support/logs.js';
 import { TEST_JWKS, TEST_PRIVATE_JWK, TEST_PUBLIC_JWK } from './fixtures/softclient4es-test-key.js';
 import { proClaims, signWithTestKey } from './support/softclient4es-tokens.js';
 import { useTokenServers } from './support/token-server.js';

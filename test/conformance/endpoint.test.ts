@@ -5,8 +5,9 @@
  * one behaviour of its `ApiKeyClientSpec`, against a real `node:http` server on 127.0.0.1.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, UUID_V4, useE2E } from '../e2e/support/harness.js';
+import { UUID_V4, useE2E } from '../e2e/support/harness.js';
 import { ApiKeyClient, LicenseConfigError, type LicenseAgent } from '../../src/index.js';
+import { ERROR, INFO } from '../support/logs.js';
 import { TEST_JWKS } from './fixtures/softclient4es-test-key.js';
 import { proClaims, signWithTestKey } from './support/softclient4es-tokens.js';
 import { jsonBody, TOKEN_PATH, useTokenServers, type Answer, type TokenServer } from './support/token-server.js';
@@ -15,7 +16,6 @@ const tokenServer = useTokenServers();
 const e2e = useE2E();
 
 const API_KEY = 'sk-conformance_4f9a1c2e7b';
-const INFO = 30;
 
 async function proAnswer(): Promise<Answer> {
   return { status: 200, body: { jwt: await signWithTestKey(proClaims()) } };

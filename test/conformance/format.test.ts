@@ -6,8 +6,9 @@
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { ERROR, useE2E, type LogCapture } from '../e2e/support/harness.js';
+import { useE2E } from '../e2e/support/harness.js';
 import type { LicenseAgent } from '../../src/index.js';
+import { ERROR, type LogCapture } from '../support/logs.js';
 import { TEST_JWKS } from './fixtures/softclient4es-test-key.js';
 import { communityClaims, enterpriseClaims, proClaims, signWithTestKey, type Claims, type HeaderOptions } from './support/softclient4es-tokens.js';
 

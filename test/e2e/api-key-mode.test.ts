@@ -1,6 +1,6 @@
 /**
- * API-key mode end to end (issue 2, lines 1 and 10): the scheduled fetch, what it sends, what it
- * keeps in memory and on disk, and how the agent starts from what an earlier run left behind.
+ * API-key mode end to end: the scheduled fetch, what it sends, what it keeps in memory and on disk,
+ * and how the agent starts from what an earlier run left behind.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';

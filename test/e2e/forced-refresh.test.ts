@@ -1,7 +1,7 @@
 /**
- * The forced refresh (issue 2, line 4): a license expiring within 48 hours is refreshed at once,
- * at start-up or the moment it crosses the threshold, whatever the regular schedule says, and never
- * in a loop when the server keeps answering with short licenses.
+ * The forced refresh: a license expiring within 48 hours is refreshed at once, at start-up or the
+ * moment it crosses the threshold, whatever the regular schedule says, and never in a loop when the
+ * server keeps answering with short licenses.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';

@@ -1,13 +1,14 @@
 /**
- * The instance id (issue 2, line 8): created on the first start in `<stateDir>/instance-id`, sent
- * as `instance_id`, reused by later starts, and replaced (with a warning) when malformed. The state
- * directory comes from `stateDir`, else `SOFTCLIENT4ES_HOME`.
+ * The instance id: created on the first start in `<stateDir>/instance-id`, sent as `instance_id`,
+ * reused by later starts, and replaced (with a warning) when malformed. The state directory comes
+ * from `stateDir`, else `SOFTCLIENT4ES_HOME`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LicenseServer } from '../../src/issuer/index.js';
-import { bodyOf, INSTANCE_ID_FILE, readCache, useE2E, UUID_V4, WARN } from './support/harness.js';
+import { WARN } from '../support/logs.js';
+import { bodyOf, INSTANCE_ID_FILE, readCache, useE2E, UUID_V4 } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -1,6 +1,6 @@
 /**
- * Jitter (issue 2, line 13): the regular delay is `interval × (1 − U(0, jitter))`, so refreshes
- * come a little early, never late. (The over-24.8-days interval is covered in simulated time.)
+ * Jitter: the regular delay is `interval × (1 − U(0, jitter))`, so refreshes come a little early,
+ * never late. (The over-24.8-days interval is covered in simulated time.)
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgentOptions } from '../../src/index.js';

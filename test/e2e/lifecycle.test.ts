@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR, sleep, useE2E, waitForRequests } from './support/harness.js';
+import { ERROR } from '../support/logs.js';
+import { sleep, useE2E, waitForRequests } from './support/harness.js';
 
 const e2e = useE2E();
 

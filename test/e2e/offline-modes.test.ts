@@ -1,7 +1,7 @@
 /**
- * When the agent must stay off the network (issue 2, line 3): a static JWT without `refresh_url`,
- * no license at all, and `refresh.enabled = false`. A server listens in every test so that a
- * request, had one been made, would be seen.
+ * When the agent must stay off the network: a static JWT without `refresh_url`, no license at all,
+ * and `refresh.enabled = false`. A server listens in every test so that a request, had one been
+ * made, would be seen.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';

@@ -1,11 +1,12 @@
 /**
- * Refresh failures (issue 2, line 5): a 5xx, a refused connection, a server that never answers.
- * Each one logs a warning naming its cause, keeps the current license, and leaves the schedule as
- * it was: one attempt per interval, no retry storm, no skipped tick.
+ * Refresh failures: a 5xx, a refused connection, a server that never answers. Each one logs a
+ * warning naming its cause, keeps the current license, and leaves the schedule as it was: one
+ * attempt per interval, no retry storm, no skipped tick.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';
-import { gaps, nowSeconds, useE2E, waitFor, waitForRequests, WARN } from './support/harness.js';
+import { WARN } from '../support/logs.js';
+import { gaps, nowSeconds, useE2E, waitFor, waitForRequests } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -1,6 +1,6 @@
 /**
- * The schedule survives restarts (issue 2, line 9): the next regular refresh is due one interval
- * after the last successful one, as persisted in the cache, or at once when that is past.
+ * The schedule survives restarts: the next regular refresh is due one interval after the last
+ * successful one, as persisted in the cache, or at once when that is past.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgentOptions } from '../../src/index.js';

@@ -1,6 +1,6 @@
 /**
- * Static-JWT mode end to end (issue 2, lines 2 and 11): the refresh at `refresh_url` with the
- * current JWT as bearer, a 204 "no change", and which license wins at start-up.
+ * Static-JWT mode end to end: the refresh at `refresh_url` with the current JWT as bearer, a 204
+ * "no change", and which license wins at start-up.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeLicenseClaims, type LicenseServer } from '../../src/issuer/index.js';

@@ -1,6 +1,6 @@
 /**
- * Telemetry in refresh bodies (issue 2, lines 6 and 7): the four usage figures in both modes, and
- * no `telemetry` field at all when the options or the environment turn it off.
+ * Telemetry in refresh bodies: the four usage figures in both modes, and no `telemetry` field at
+ * all when the options or the environment turn it off.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgentOptions } from '../../src/index.js';

@@ -1,12 +1,13 @@
 /**
- * Verification and configuration errors (issue 2, line 12): every JWT adopted is checked against
- * the trusted keys; a refresh answer that is forged, for another license or older than the current
- * one is a failed refresh; bad options throw at once, naming the option.
+ * Verification and configuration errors: every JWT adopted is checked against the trusted keys; a
+ * refresh answer that is forged, for another license or older than the current one is a failed
+ * refresh; bad options throw at once, naming the option.
  */
 import { describe, expect, it } from 'vitest';
 import { createLicenseAgent, type LicenseAgentOptions } from '../../src/index.js';
 import { generateIssuerKeys, mintLicense, type LicenseServer } from '../../src/issuer/index.js';
-import { ERROR, nowSeconds, sleep, useE2E, waitFor, WARN } from './support/harness.js';
+import { ERROR, WARN } from '../support/logs.js';
+import { nowSeconds, sleep, useE2E, waitFor } from './support/harness.js';
 
 const e2e = useE2E();
 

@@ -2,8 +2,8 @@
 import { afterEach, expect } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/mint.js';
 import { startLicenseServer, type LicenseServer, type LicenseServerOptions } from '../../src/issuer/server.js';
+import { T0 } from '../support/clocks.js';
 
-export const T0 = Date.UTC(2030, 0, 1);
 export const HOUR = 3_600_000;
 export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'], quotas: { max_clusters: 3 }, platform: 'linux' };
 export const TOKEN_BODY = { instance_id: 'inst-1', version: '1.0.0', uptime_hours: 2 };

@@ -1,6 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { post, T0, TOKEN_BODY, useLicenseServer } from './helpers.js';
+import { T0 } from '../support/clocks.js';
+import { post, TOKEN_BODY, useLicenseServer } from './helpers.js';
 
 const start = useLicenseServer();
 

@@ -2,7 +2,8 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { generateIssuerKeys } from '../../src/issuer/keys.js';
 import { decodeLicenseClaims, mintLicense } from '../../src/issuer/mint.js';
-import { clock, HOUR, jwtOf, post, refreshBody, T0, TOKEN_BODY, useLicenseServer } from './helpers.js';
+import { T0 } from '../support/clocks.js';
+import { clock, HOUR, jwtOf, post, refreshBody, TOKEN_BODY, useLicenseServer } from './helpers.js';
 
 const start = useLicenseServer();
 

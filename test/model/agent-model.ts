@@ -16,7 +16,8 @@ import { getShortestPaths, getStateNodes, type StatePath } from 'xstate/graph';
 import { licenseAgentMachine, forcedRefreshAt, hasRefreshPath, type AgentContext, type AgentInput, type LicenseAgentMachine } from '../../machines/license-agent.machine.js';
 import { expiresAtOf } from '../../machines/refresh-policy.js';
 import { validityLeafAt } from '../../machines/validity.js';
-import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, T0, type Scenario } from './scenarios.js';
+import { T0 } from '../support/clocks.js';
+import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, type Scenario } from './scenarios.js';
 import { activeLeaves, ownTransitions, delayOfTimerEvent, inertScope, stateName, transitionLabel, type AnyStateNode } from './statechart.js';
 
 /** A snapshot of the machine, with the context typed. */

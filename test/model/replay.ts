@@ -6,9 +6,9 @@
  */
 import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
 import { licenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import { ModelClock, T0 } from '../support/clocks.js';
+import { nextTurn } from '../support/timers.js';
 import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
-import { ModelClock } from './model-clock.js';
-import { T0 } from './scenarios.js';
 import { delayOfTimerEvent, enteredBy } from './statechart.js';
 
 /** One step as observed: where the agent is, what it knows, when, what it received and which effects ran. */
@@ -88,7 +88,7 @@ interface PendingFetch {
 }
 
 async function settle(): Promise<void> {
-  for (let round = 0; round < 4; round += 1) await new Promise((resolve) => setImmediate(resolve));
+  for (let round = 0; round < 4; round += 1) await nextTurn();
 }
 
 /** What one replay owns: its clock, the fetches in flight, and what happened since the last record. */

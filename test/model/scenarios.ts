@@ -11,8 +11,8 @@
 import type { VerifiedLicense } from '../../src/license/claims.js';
 import { LicenseHttpError } from '../../src/errors.js';
 import type { AgentInput, FetchOutput } from '../../machines/license-agent.machine.js';
+import { T0 } from '../support/clocks.js';
 
-export const T0 = Date.UTC(2030, 0, 1);
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 /** Expiry instants fall at 05:00, the agent's ticks at midnight. */

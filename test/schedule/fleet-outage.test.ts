@@ -1,6 +1,6 @@
 /**
- * Issue 12, a fleet under an outage, small enough for `npm test`: 500 agents of the statechart on
- * one simulated clock (the scenario of benchmark 7, `bench/lib/outage-fleet.ts`: licenses in every
+ * A fleet under an outage, small enough for `npm test`: 500 agents of the statechart on one
+ * simulated clock (the scenario of benchmark 7, `bench/lib/outage-fleet.ts`: licenses in every
  * phase, 10 % inside the 48-hour window, 2 % first starts with no license), the license server
  * refusing every connection for 6 hours. The backoff must keep the fleet's load under one request
  * per agent per hour, falling as the outage lasts, and must not send the fleet back in one burst.

@@ -1,19 +1,19 @@
 /**
- * Acceptance line 4 in simulated time: a license expiring within 48 hours forces a refresh, at
+ * The forced refresh in simulated time: a license expiring within 48 hours forces a refresh, at
  * start-up, when adopted, and at the instant the threshold is crossed (a timer armed for
  * `exp − 48 h`, not the next regular tick), and a server that keeps answering with short licenses
  * never drives the agent into a loop.
  */
 import { describe, expect, it } from 'vitest';
 import { LicenseCache, fingerprintApiKey } from '../../src/state/license-cache.js';
-import { captureLogs } from './support/logs.js';
+import { captureLogs } from '../support/logs.js';
 import { API_KEY, DAY, HOUR, MINUTE, PRO, T0, useScheduleWorld } from './support/world.js';
 
 /**
  * The server keeps re-issuing the same license, expiring at 57 h (a customer who has not renewed).
- * Inside the license's last week the regular refresh comes every 6 hours (issue 3): at 6 h and
- * 12 h; the 48-hour threshold at 9 h falls between them, so only the threshold's own timer can
- * start the refresh at 9 h.
+ * Inside the license's last week the regular refresh comes every 6 hours: at 6 h and 12 h; the
+ * 48-hour threshold at 9 h falls between them, so only the threshold's own timer can start the
+ * refresh at 9 h.
  */
 const EXPIRES_AT = T0 + 57 * HOUR;
 const THRESHOLD = 9 * HOUR;
@@ -89,7 +89,7 @@ describe('the forced refresh at start-up', () => {
     const { server, stateDir } = world();
     const fetchedAt = T0 - fetchedAgo;
     const jwt = await server.mint({ ...PRO, iat: fetchedAt / 1000, exp: (T0 + expiresIn) / 1000 }, fetchedAt);
-    const cache = new LicenseCache(stateDir, captureLogs().log);
+    const cache = new LicenseCache(stateDir, captureLogs().logger);
     await cache.write({ jwt, fetchedAt, keyFingerprint: await fingerprintApiKey(API_KEY), licenseId: PRO.sub });
   }
 

@@ -1,7 +1,7 @@
 /**
- * Acceptance line 13, the long-interval case, in simulated time: an interval beyond Node's timer
- * limit (about 24.8 days) neither fires early nor is lost: with the real agent on a simulated
- * clock, and with the statechart on the production wall clock that chains such delays.
+ * A long interval in simulated time: an interval beyond Node's timer limit (about 24.8 days)
+ * neither fires early nor is lost: with the real agent on a simulated clock, and with the
+ * statechart on the production wall clock that chains such delays.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromPromise } from 'xstate';

@@ -62,8 +62,8 @@ describe('the jittered regular interval', () => {
 
 /**
  * A license expiring at 60 h that was fetched an hour before start-up. Under 7 days from expiry the
- * regular refresh comes every 6 hours (issue 3), so the regular ticks fall at 5 h, 11 h, 17 h and
- * 23 h, and none of them coincides with the 48-hour threshold at 12 h.
+ * regular refresh comes every 6 hours, so the regular ticks fall at 5 h, 11 h, 17 h and 23 h, and
+ * none of them coincides with the 48-hour threshold at 12 h.
  */
 const EXPIRING_AT_60_H = { license: licenseAt(T0 - HOUR, T0 + 60 * HOUR), lastRefreshAt: T0 - HOUR, awaitingFirstLicense: false };
 const FORCED_FROM = 12 * HOUR;
@@ -76,7 +76,7 @@ describe('a failing forced refresh (license expiring at 60 h, 6-hourly regular t
     return start({ input: EXPIRING_AT_60_H, answer: noChangeBeforeThreshold(answer) });
   }
 
-  it('starts the forced refresh at exactly 12 h, after 6-hourly regular refreshes at 5 h and 11 h (issue 3 cadence)', async () => {
+  it('starts the forced refresh at exactly 12 h, after 6-hourly regular refreshes at 5 h and 11 h', async () => {
     const machine = failingForced();
 
     await machine.advanceTo(T0 + 12 * HOUR);
@@ -98,7 +98,7 @@ describe('a failing forced refresh (license expiring at 60 h, 6-hourly regular t
     expect(gaps).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
   });
 
-  it('keeps the regular 6-hourly ticks (issue 3 cadence: 17 h, 23 h) while forced refreshes fail', async () => {
+  it('keeps the regular 6-hourly ticks (at 17 h and 23 h) while forced refreshes fail', async () => {
     const machine = failingForced();
 
     await machine.advanceTo(T0 + DAY);

@@ -1,10 +1,10 @@
 /**
- * Acceptance lines 5 and 10 in simulated time: a failed refresh logs a warning, keeps the license
- * in force and leaves the regular schedule as it was; while no license was ever obtained, the
- * server's refusal (401) and its `Retry-After` are respected rather than hammered.
+ * Refresh failures in simulated time: a failed refresh logs a warning, keeps the license in force
+ * and leaves the regular schedule as it was; while no license was ever obtained, the server's
+ * refusal (401) and its `Retry-After` are respected rather than hammered.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, WARN } from './support/logs.js';
+import { ERROR, WARN } from '../support/logs.js';
 import { DAY, HOUR, MINUTE, SECOND, T0, useScheduleWorld } from './support/world.js';
 
 const UNAVAILABLE = { status: 503, headers: { 'content-type': 'application/json' }, body: '{"error":"maintenance"}' };

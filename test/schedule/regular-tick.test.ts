@@ -1,6 +1,6 @@
 /**
- * Acceptance line 1 and 13 in simulated time: API-key mode with the default 24-hour interval
- * fetches at start-up, then once per interval, never early beyond the jitter and never late.
+ * The regular tick in simulated time: API-key mode with the default 24-hour interval fetches at
+ * start-up, then once per interval, never early beyond the jitter and never late.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 /**
- * Acceptance line 9 in simulated time: the schedule lives in the state directory, not in the
- * process. A restarted agent resumes it from the cached license's fetch time, so a server
- * restarted every hour still refreshes once a day.
+ * Restarts in simulated time: the schedule lives in the state directory, not in the process. A
+ * restarted agent resumes it from the cached license's fetch time, so a server restarted every hour
+ * still refreshes once a day.
  */
 import { describe, expect, it } from 'vitest';
 import { DAY, HOUR, SECOND, T0, useScheduleWorld } from './support/world.js';

@@ -50,7 +50,7 @@ describe('static-JWT mode with a refresh_url (license issued at T0)', () => {
     expect(ticks()).toEqual([]);
   });
 
-  describe('the first refresh with nothing on record (SoftClient4ES contract, issue 11 part 8)', () => {
+  describe('the first refresh with nothing on record (SoftClient4ES contract)', () => {
     it('makes no request at start for a fresh token and is due one interval after its iat', async () => {
       const { startAgent, advanceTo, requestTimes, server } = world();
       const licenseKey = await server.mint({ ...PRO, refresh_url: server.refreshUrl }, T0 - 20 * HOUR);

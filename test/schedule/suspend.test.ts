@@ -1,16 +1,16 @@
 /**
- * Issue 3, acceptance line 1: "re-checked against the wall clock whenever a timer fires or the
- * process wakes from a suspend, so a late timer never leaves a wrong tier in place". The agent runs
- * on a suspendable simulated clock: `suspend(ms)` moves the wall clock without firing anything, and
- * every pending timer then fires `ms` late, as Node's monotonic timers do after a real suspend. With
- * a custom clock the agent runs no watchdog of its own, so the test says when it woke
+ * The license's stage is re-checked against the wall clock whenever a timer fires or the process
+ * wakes from a suspend, so a late timer never leaves a wrong tier in place. The agent runs on a
+ * suspendable simulated clock: `suspend(ms)` moves the wall clock without firing anything, and
+ * every pending timer then fires `ms` late, as Node's monotonic timers do after a real suspend.
+ * With a custom clock the agent runs no watchdog of its own, so the test says when it woke
  * (`notifyClockJump()`), or lets the late timers fire.
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
+import { SuspendableClock } from '../support/clocks.js';
+import { ERROR, WARN } from '../support/logs.js';
 import { PAID, mintExpiring, validityLines } from './support/licenses.js';
-import { ERROR, WARN } from './support/logs.js';
-import { SuspendableClock } from './support/suspendable-clock.js';
 import { API_KEY, DAY, HOUR, PRO, T0, useScheduleWorld } from './support/world.js';
 
 const suspendable = { clockAt: (at: number) => new SuspendableClock(at) };

@@ -1,7 +1,7 @@
 /**
- * Acceptance line 10 in simulated time: in API-key mode with no license yet, a failing server is
- * retried with a backoff of 30 s doubling to at most 15 min (not once a day), and the first
- * success puts the agent on the regular 24-hour schedule.
+ * The backoff before a first license, in simulated time: in API-key mode with no license yet, a
+ * failing server is retried with a backoff of 30 s doubling to at most 15 min (not once a day), and
+ * the first success puts the agent on the regular 24-hour schedule.
  */
 import { describe, expect, it } from 'vitest';
 import { DAY, MINUTE, SECOND, T0, useScheduleWorld } from './support/world.js';

@@ -1,5 +1,5 @@
 /**
- * Issue 11, part 5, on the pure arithmetic of `machines/validity.ts`: grace splits as SoftClient4ES
+ * The grace stages, on the pure arithmetic of `machines/validity.ts`: grace splits as SoftClient4ES
  * splits it (early for the first half of its whole days, rounded down; mid for the rest), and the
  * day counts are SoftClient4ES's (`daysExpired` rounded down, `graceDaysRemaining = graceDays -
  * daysExpired`).

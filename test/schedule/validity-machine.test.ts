@@ -1,10 +1,10 @@
 /**
- * Issue 3, acceptance lines 1, 2 and 5, on the statechart alone: the validity region moves through
- * `valid` (long term, within a month, within a week), `expiringSoon`, `grace` (early, mid) and
- * `degraded` at the exact instants its timers are armed for (exp − 30 d, exp − 7 d, exp − 48 h, exp,
- * exp + half the grace's whole days rounded down, exp + grace), asks for its log lines on entry,
- * and starts in the stage the clock says. The license here has no refresh path, so nothing but the
- * validity timers moves.
+ * The license's stages on the statechart alone: the validity region moves through `valid` (long
+ * term, within a month, within a week), `expiringSoon`, `grace` (early, mid) and `degraded` at the
+ * exact instants its timers are armed for (exp − 30 d, exp − 7 d, exp − 48 h, exp, exp + half the
+ * grace's whole days rounded down, exp + grace), asks for its log lines on entry, and starts in the
+ * stage the clock says. The license here has no refresh path, so nothing but the validity timers
+ * moves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentInput } from '../../machines/license-agent.machine.js';

@@ -1,13 +1,13 @@
 /**
- * Issue 3, acceptance lines 4 and 8, with the real agent and the reference server in simulated
- * time: the refresh cadence tightens as expiry nears (at most every 6 h in the last week, never
- * later than exp − 7 d, a 1 min → 1 h backoff under 48 h), refreshes go on through grace and
- * degradation, failures near expiry are errors, and a successful refresh restores the paid tier.
+ * Refreshing near and past expiry, with the real agent and the reference server in simulated time:
+ * the refresh cadence tightens as expiry nears (at most every 6 h in the last week, never later
+ * than exp − 7 d, a 1 min → 1 h backoff under 48 h), refreshes go on through grace and degradation,
+ * failures near expiry are errors, and a successful refresh restores the paid tier.
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
+import { ERROR, INFO, WARN } from '../support/logs.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, mintExpiring } from './support/licenses.js';
-import { ERROR, INFO, WARN } from './support/logs.js';
 import { API_KEY, DAY, HOUR, MINUTE, PRO, T0, useScheduleWorld } from './support/world.js';
 
 const UNAVAILABLE = { status: 503, body: 'down for maintenance' };
@@ -108,7 +108,7 @@ describe('a failing refresh under 48 hours from expiry (static license with refr
     expect(requestTimes().length).toBeGreaterThanOrEqual(40);
   });
 
-  it('logs each failure under 48 hours as an error (issue 3), not a warning', async () => {
+  it('logs each failure under 48 hours as an error, not a warning', async () => {
     const { advanceTo, logs, requestTimes } = await startDown(40 * HOUR);
 
     await advanceTo(T0 + 2 * HOUR);

@@ -1,8 +1,8 @@
 /**
- * Issue 11, parts 5 and 6, with the real agent in simulated time: `showLicense()` gives the row
- * SoftClient4ES's SHOW LICENSE gives at each stage of a license's life (Active, early grace, mid
- * grace, degraded), with grace split at half its days, and `refreshLicense()` gives REFRESH
- * LICENSE's row.
+ * The SHOW LICENSE and REFRESH LICENSE rows, with the real agent in simulated time: `showLicense()`
+ * gives the row SoftClient4ES's SHOW LICENSE gives at each stage of a license's life (Active, early
+ * grace, mid grace, degraded), with grace split at half its days, and `refreshLicense()` gives
+ * REFRESH LICENSE's row.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgentOptions } from '../../src/config/options.js';

@@ -1,15 +1,15 @@
 /**
- * Issue 3, acceptance lines 1, 2, 3, 5, 6 and 8, with the real agent in simulated time: a static
- * license without `refresh_url` (so that no refresh moves its expiry) lives through every validity
- * stage at its exact instant, with the log lines, `status()`, `license()` and `licenseChanged` an
- * operator and the server see at each.
+ * A license's life, with the real agent in simulated time: a static license without `refresh_url`
+ * (so that no refresh moves its expiry) lives through every validity stage at its exact instant,
+ * with the log lines, `status()`, `license()` and `licenseChanged` an operator and the server see
+ * at each.
  */
 import { describe, expect, it } from 'vitest';
 import type { EffectiveLicense } from '../../src/index.js';
 import type { LicenseAgentOptions } from '../../src/config/options.js';
+import { ERROR, INFO, WARN } from '../support/logs.js';
 import { COMMUNITY_QUOTAS, PAID, PAID_QUOTAS, iso, mintExpiring, validityLines } from './support/licenses.js';
 import { KNOWN_FEATURES } from '../../src/license/claims.js';
-import { ERROR, INFO, WARN } from './support/logs.js';
 import { DAY, HOUR, T0, useScheduleWorld } from './support/world.js';
 
 /** The license expires 40 days after start-up: every stage lies ahead. */

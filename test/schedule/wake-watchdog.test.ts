@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WAKE_CHECK_INTERVAL_MS, WAKE_TOLERANCE_MS, startWakeWatchdog } from '../../src/agent/wake-watchdog.js';
-import { SteppingClock } from './support/stepping-clock.js';
-import { SuspendableClock } from './support/suspendable-clock.js';
+import { SteppingClock, SuspendableClock } from '../support/clocks.js';
 import { MINUTE, SECOND, T0 } from './support/world.js';
 
 function watch<Clock extends SteppingClock | SuspendableClock>(clock: Clock) {

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_ID_FILE, isUuid, loadInstanceId, type InstanceId } from '../../src/state/instance-id.js';
-import { captureLogs, useTempDir, WARN } from './helpers.js';
+import { captureLogs, WARN } from '../support/logs.js';
+import { useTempDir } from './helpers.js';
 
 const V4_LINE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/;
 
@@ -38,7 +39,7 @@ describe('loadInstanceId', () => {
   const idFile = (): string => path.join(tempDir(), INSTANCE_ID_FILE);
 
   it('creates a v4 UUID with a newline, readable by the owner only, on the first start', async () => {
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     const result = await loadInstanceId(tempDir(), log);
     const content = await readFile(idFile(), 'utf8');
     expect(content).toMatch(V4_LINE);
@@ -50,7 +51,7 @@ describe('loadInstanceId', () => {
 
   it('creates the state directory when it does not exist yet', async () => {
     const dir = path.join(tempDir(), 'nested', 'state');
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const result = await loadInstanceId(dir, log);
     expect(result.persisted).toBe(true);
     expect(await readFile(path.join(dir, INSTANCE_ID_FILE), 'utf8')).toBe(`${result.id}\n`);
@@ -58,7 +59,7 @@ describe('loadInstanceId', () => {
   });
 
   it('reuses the instance id persisted by an earlier start', async () => {
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     const first = await loadInstanceId(tempDir(), log);
     const second = await loadInstanceId(tempDir(), log);
     expect(second).toEqual(first);
@@ -67,7 +68,7 @@ describe('loadInstanceId', () => {
 
   it('reuses a hand-written id, ignoring surrounding whitespace and keeping its case', async () => {
     await writeFile(idFile(), '  6BA7B810-9DAD-11D1-80B4-00C04FD430C8 \r\n\n');
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     expect(await loadInstanceId(tempDir(), log)).toEqual({
       id: '6BA7B810-9DAD-11D1-80B4-00C04FD430C8',
       persisted: true,
@@ -81,7 +82,7 @@ describe('loadInstanceId', () => {
     ['a truncated id', '0b9c1f9e-6a3d-4c1e'],
   ])('replaces %s with a new id and warns once', async (_name, content) => {
     await writeFile(idFile(), content);
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     const result = await loadInstanceId(tempDir(), log);
     expect(result.persisted).toBe(true);
     expect(await readFile(idFile(), 'utf8')).toMatch(V4_LINE);
@@ -102,7 +103,7 @@ describe('loadInstanceId', () => {
     const parent = path.join(tempDir(), 'a-file');
     await writeFile(parent, 'not a directory');
     const dir = path.join(parent, 'state');
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     const first = await loadInstanceId(dir, log);
     expect(first.persisted).toBe(false);
     expect(isUuid(first.id)).toBe(true);
@@ -121,7 +122,7 @@ describe('loadInstanceId', () => {
   it('runs with an in-memory id when a malformed file cannot be replaced, warning once', async () => {
     // The id path is a directory: reading it fails, and nothing can replace it.
     await mkdir(idFile());
-    const { log, lines } = captureLogs();
+    const { logger: log, lines } = captureLogs();
     const result = await loadInstanceId(tempDir(), log);
     expect(result.persisted).toBe(false);
     expect(isUuid(result.id)).toBe(true);

@@ -10,7 +10,8 @@ import {
   type CachedLicense,
 } from '../../src/state/license-cache.js';
 import { sha256Hex } from '../../src/random.js';
-import { captureLogs, useTempDir, WARN, type LogLine } from './helpers.js';
+import { captureLogs, type LogLine, WARN } from '../support/logs.js';
+import { useTempDir } from './helpers.js';
 
 /** A compact JWT with this payload: not signed by anyone, which the cache never checks. */
 function fakeJwt(payload: Record<string, unknown>, signature = 'c2lnbmF0dXJlLW9mLXRoZS1saWNlbnNl'): string {
@@ -63,7 +64,7 @@ describe('LicenseCache', () => {
 
   describe('the file layout', () => {
     it('names the files as SoftClient4ES and the agent know them', () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       expect(cache.path).toBe(cacheFile());
       expect(path.basename(cache.path)).toBe('license-cache.jwt');
       expect(path.basename(cache.statePath)).toBe('license-state.json');
@@ -71,14 +72,14 @@ describe('LicenseCache', () => {
     });
 
     it('writes the JWT fetched with an API key alone to license-cache.jwt, readable by the owner only', async () => {
-      await new LicenseCache(tempDir(), logs().log).write(entry());
+      await new LicenseCache(tempDir(), logs().logger).write(entry());
       expect(await readFile(cacheFile(), 'utf8')).toBe(JWT);
       expect((await stat(cacheFile())).mode & 0o777).toBe(0o600);
       expect((await readdir(tempDir())).sort()).toEqual([LICENSE_CACHE_FILE, LICENSE_STATE_FILE]);
     });
 
     it('keeps the key, the time and the license id in license-state.json, tied to the JWT by its SHA-256', async () => {
-      await new LicenseCache(tempDir(), logs().log).write(entry());
+      await new LicenseCache(tempDir(), logs().logger).write(entry());
       const text = await readFile(stateFile(), 'utf8');
       expect(JSON.parse(text)).toEqual({
         format: 1,
@@ -95,7 +96,7 @@ describe('LicenseCache', () => {
     });
 
     it('never writes a static JWT to license-cache.jwt, and keeps it in license-state.json', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.write(entry({ keyFingerprint: null }));
       expect(await readdir(tempDir())).toEqual([LICENSE_STATE_FILE]);
       expect((await readState())['static_jwt']).toEqual({ license_id: 'lic-1', jwt: JWT, fetched_at: '2025-01-15T10:30:00.123Z' });
@@ -110,7 +111,7 @@ describe('LicenseCache', () => {
 
   describe('reading', () => {
     it('reads back what it wrote, with and without an API key', async () => {
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       await cache.write(entry());
       expect(await new LicenseCache(tempDir(), log).read()).toEqual(entry());
@@ -120,7 +121,7 @@ describe('LicenseCache', () => {
     });
 
     it('returns the newer of the fetched and the static entry, and both on request', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       const fetched = entry({ jwt: OTHER_JWT, licenseId: 'org-acme-123', fetchedAt: FETCHED_AT + 10 });
       const staticJwt = entry({ keyFingerprint: null });
       await cache.write(fetched);
@@ -133,7 +134,7 @@ describe('LicenseCache', () => {
     });
 
     it('returns undefined without logging when there is no cache yet', async () => {
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(await new LicenseCache(path.join(tempDir(), 'missing-dir'), log).read()).toBeUndefined();
       expect(lines).toEqual([]);
@@ -141,7 +142,7 @@ describe('LicenseCache', () => {
 
     it.each([['an empty file', ''], ['a blank file', '  \n']])('takes %s for no cache, without a warning', async (_name, content) => {
       await writeFile(cacheFile(), content);
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(lines).toEqual([]);
     });
@@ -150,7 +151,7 @@ describe('LicenseCache', () => {
       await writeFile(cacheFile(), `${OTHER_JWT}\n`);
       const written = new Date(Date.UTC(2026, 2, 1, 8, 0, 0));
       await utimes(cacheFile(), written, written);
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toEqual({
         jwt: OTHER_JWT,
         fetchedAt: written.getTime(),
@@ -161,7 +162,7 @@ describe('LicenseCache', () => {
     });
 
     it('does not apply the state of one JWT to another that SoftClient4ES wrote over it', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.write(entry());
       await writeFile(cacheFile(), OTHER_JWT);
       const cached = await cache.read();
@@ -174,7 +175,7 @@ describe('LicenseCache', () => {
       const target = path.join(tempDir(), 'elsewhere.jwt');
       await writeFile(target, JWT);
       await symlink(target, cacheFile());
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       expect(await cache.read()).toBeUndefined();
       expect(await cache.read()).toBeUndefined();
@@ -185,7 +186,7 @@ describe('LicenseCache', () => {
 
     it('ignores a file over 64 KiB with one warning', async () => {
       await writeFile(cacheFile(), JWT.padEnd(65 * 1024, ' '));
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       expect(await cache.read()).toBeUndefined();
       expect(await cache.read()).toBeUndefined();
@@ -196,14 +197,14 @@ describe('LicenseCache', () => {
 
     it('reads a file of exactly 64 KiB', async () => {
       await writeFile(cacheFile(), JWT.padEnd(64 * 1024, '\n'));
-      expect(await new LicenseCache(tempDir(), logs().log).read()).toMatchObject({ jwt: JWT });
+      expect(await new LicenseCache(tempDir(), logs().logger).read()).toMatchObject({ jwt: JWT });
     });
 
     it('judges a huge file by its size, without reading it', async () => {
       // 3 GiB, sparse: reading it whole would fail with ERR_FS_FILE_TOO_LARGE, not with this reason.
       await writeFile(cacheFile(), JWT);
       await truncate(cacheFile(), 3 * 1024 ** 3);
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(lines).toEqual([expect.objectContaining({ reason: `it is larger than 65536 bytes (${3 * 1024 ** 3} bytes)` })]);
     });
@@ -214,7 +215,7 @@ describe('LicenseCache', () => {
       ['a JWT whose payload is not JSON', `eyJhbGciOiJFZERTQSJ9.${Buffer.from('{oops').toString('base64url')}.c2ln`],
     ])('ignores %s with one warning that does not reveal the content', async (_name, content) => {
       await writeFile(cacheFile(), content);
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(lines).toEqual([expect.objectContaining({ level: WARN, path: cacheFile(), reason: 'it is not a license JWT' })]);
       expect(JSON.stringify(lines)).not.toContain(content);
@@ -222,7 +223,7 @@ describe('LicenseCache', () => {
 
     it('ignores a directory where the cache should be, with one warning', async () => {
       await mkdir(cacheFile());
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(lines).toEqual([expect.objectContaining({ level: WARN, path: cacheFile(), reason: 'it is not a regular file' })]);
     });
@@ -234,7 +235,7 @@ describe('LicenseCache', () => {
     ])('reads the JWT with an unknown key when the state file is %s, with one warning', async (_name, content) => {
       await writeFile(cacheFile(), JWT);
       await writeFile(stateFile(), content);
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       expect(await cache.read()).toMatchObject({ jwt: JWT, keyFingerprint: null });
       await cache.read();
@@ -244,7 +245,7 @@ describe('LicenseCache', () => {
     });
 
     it('drops only the damaged part of the state file', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.write(entry());
       const state = await readState();
       await writeFile(stateFile(), JSON.stringify({ ...state, static_jwt: { jwt: 7 } }));
@@ -258,7 +259,7 @@ describe('LicenseCache', () => {
 
     it('moves a JWT fetched with an API key to license-cache.jwt and its record to license-state.json, then removes the old file', async () => {
       await writeFile(legacyFile(), legacy());
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       expect(await cache.read()).toEqual(entry());
       expect((await readdir(tempDir())).sort()).toEqual([LICENSE_CACHE_FILE, LICENSE_STATE_FILE]);
@@ -269,7 +270,7 @@ describe('LicenseCache', () => {
 
     it('moves a static JWT to license-state.json only', async () => {
       await writeFile(legacyFile(), legacy({ key_fingerprint: null }));
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       expect(await cache.read()).toEqual(entry({ keyFingerprint: null }));
       expect(await readdir(tempDir())).toEqual([LICENSE_STATE_FILE]);
     });
@@ -277,14 +278,14 @@ describe('LicenseCache', () => {
     it('leaves a license-cache.jwt that is already there, the newer file', async () => {
       await writeFile(cacheFile(), OTHER_JWT);
       await writeFile(legacyFile(), legacy());
-      const cached = await new LicenseCache(tempDir(), logs().log).read();
+      const cached = await new LicenseCache(tempDir(), logs().logger).read();
       expect(cached).toMatchObject({ jwt: OTHER_JWT, keyFingerprint: null });
       expect(await readdir(tempDir())).toEqual([LICENSE_CACHE_FILE]);
     });
 
     it('removes an old file it cannot use, with one warning', async () => {
       await writeFile(legacyFile(), legacy({ format: 7 }));
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       expect(await new LicenseCache(tempDir(), log).read()).toBeUndefined();
       expect(await readdir(tempDir())).toEqual([]);
       expect(warnings(lines)).toEqual([expect.objectContaining({ msg: 'removed an unusable license cache of an earlier version', path: legacyFile() })]);
@@ -294,7 +295,7 @@ describe('LicenseCache', () => {
       await writeFile(legacyFile(), legacy({ key_fingerprint: null }));
       // A directory where license-state.json goes: the move cannot be written.
       await mkdir(stateFile());
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       expect(await cache.read()).toEqual(entry({ keyFingerprint: null }));
       expect(await cache.read()).toEqual(entry({ keyFingerprint: null }));
@@ -305,7 +306,7 @@ describe('LicenseCache', () => {
 
   describe('writing', () => {
     it('keeps the last of many writes fired without waiting', async () => {
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       const entries = Array.from({ length: 20 }, (_, index) => entry({ licenseId: `lic-${index}`, fetchedAt: FETCHED_AT + index }));
       const writes = entries.map((each) => cache.write(each));
@@ -318,7 +319,7 @@ describe('LicenseCache', () => {
     });
 
     it('resolves a write only once its entry, or a newer one, is on disk', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.write(entry({ fetchedAt: 1 }));
       expect(await cache.read()).toMatchObject({ fetchedAt: 1 });
       const second = cache.write(entry({ fetchedAt: 2 }));
@@ -331,7 +332,7 @@ describe('LicenseCache', () => {
 
     it('never rejects a failed write, and warns once while the failure lasts', async () => {
       const dir = path.join(tempDir(), 'state');
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(dir, log);
       // The state directory does not exist: every write fails with ENOENT.
       await expect(cache.write(entry())).resolves.toBeUndefined();
@@ -358,7 +359,7 @@ describe('LicenseCache', () => {
 
     it('warns again when a failing write fails for a different reason', async () => {
       const dir = path.join(tempDir(), 'state');
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(dir, log);
       await cache.write(entry());
       await writeFile(dir, 'a file where the directory should be');
@@ -367,7 +368,7 @@ describe('LicenseCache', () => {
     });
 
     it('reports an entry whose date cannot be stored as a failed write, and changes no file', async () => {
-      const { log, lines } = logs();
+      const { logger: log, lines } = logs();
       const cache = new LicenseCache(tempDir(), log);
       await expect(cache.write(entry({ fetchedAt: Number.NaN }))).resolves.toBeUndefined();
       await expect(cache.write(entry({ fetchedAt: Number.NaN, keyFingerprint: null }))).resolves.toBeUndefined();
@@ -378,7 +379,7 @@ describe('LicenseCache', () => {
 
   describe('discarding', () => {
     it('deletes the entry the last read returned, as SoftClient4ES deletes a cached JWT that does not verify', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       const staticJwt = entry({ jwt: OTHER_JWT, licenseId: 'org-acme-123', keyFingerprint: null, fetchedAt: FETCHED_AT - 1 });
       await cache.write(staticJwt);
       await cache.write(entry());
@@ -392,14 +393,14 @@ describe('LicenseCache', () => {
 
     it('deletes a license-cache.jwt written by SoftClient4ES', async () => {
       await writeFile(cacheFile(), `${OTHER_JWT}\n`);
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.read();
       await cache.discard();
       expect(await readdir(tempDir())).toEqual([]);
     });
 
     it('leaves a license-cache.jwt that another program has rewritten since the read', async () => {
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.write(entry());
       await cache.read();
       await writeFile(cacheFile(), OTHER_JWT);
@@ -411,7 +412,7 @@ describe('LicenseCache', () => {
       const target = path.join(tempDir(), 'elsewhere.jwt');
       await writeFile(target, JWT);
       await symlink(target, cacheFile());
-      const cache = new LicenseCache(tempDir(), logs().log);
+      const cache = new LicenseCache(tempDir(), logs().logger);
       await cache.discard();
       expect((await readdir(tempDir())).sort()).toEqual(['elsewhere.jwt', LICENSE_CACHE_FILE]);
     });

@@ -8,7 +8,8 @@ import {
   SentLedger,
   type SentRecord,
 } from '../../src/state/sent-ledger.js';
-import { captureLogs, useTempDir, WARN } from './helpers.js';
+import { captureLogs, WARN } from '../support/logs.js';
+import { useTempDir } from './helpers.js';
 
 function record(index: number, body: unknown = { instance_id: 'id', version: '1.0.0', n: index }): SentRecord {
   return {
@@ -39,7 +40,7 @@ describe('SentLedger', () => {
   const tempDir = useTempDir();
 
   it('reads back the records it appended, in order, one JSON line each', async () => {
-    const { log, lines: logs } = captureLogs();
+    const { logger: log, lines: logs } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     const records = [record(1), record(2), record(3)];
     for (const each of records) await ledger.append(each);
@@ -50,19 +51,19 @@ describe('SentLedger', () => {
   });
 
   it('reads an empty ledger when no file exists', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     expect(await new SentLedger(path.join(tempDir(), 'missing'), log).read()).toEqual([]);
   });
 
   it('creates the ledger readable by the owner only', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     await ledger.append(record(1));
     expect((await stat(ledger.path)).mode & 0o777).toBe(0o600);
   });
 
   it('tightens an existing ledger to 0600 and keeps its records', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     await writeFile(ledger.path, `${JSON.stringify(record(1))}\n`, { mode: 0o644 });
     await chmod(ledger.path, 0o644);
@@ -72,7 +73,7 @@ describe('SentLedger', () => {
   });
 
   it('creates the state directory when it does not exist yet', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(path.join(tempDir(), 'nested', 'state'), log);
     await ledger.append(record(1));
     expect(await ledger.read()).toEqual([record(1)]);
@@ -80,7 +81,7 @@ describe('SentLedger', () => {
 
   // Each big line is about 100.1 KiB: ten fit under 1 MiB, the eleventh would not.
   it('rotates to sent.jsonl.1 before the live file would exceed 1 MiB, and reads both in order', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     const records = Array.from({ length: 12 }, (_, index) => bigRecord(index));
     for (const each of records) await ledger.append(each);
@@ -94,7 +95,7 @@ describe('SentLedger', () => {
   });
 
   it('replaces an older sent.jsonl.1 on the second rotation', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     const records = Array.from({ length: 24 }, (_, index) => bigRecord(index));
     for (const each of records) await ledger.append(each);
@@ -104,7 +105,7 @@ describe('SentLedger', () => {
   });
 
   it('skips a torn last line left by a crash and keeps the record appended after it', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     await ledger.append(record(1));
     await appendFile(ledger.path, '{"at":"2026-01-01T00:00:02.000Z","host":"lic');
@@ -114,14 +115,14 @@ describe('SentLedger', () => {
   });
 
   it('skips lines that are JSON but not records', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     await writeFile(ledger.path, ['42', 'null', '{"at":1}', JSON.stringify(record(1)), ''].join('\n'));
     expect(await ledger.read()).toEqual([record(1)]);
   });
 
   it('writes 50 concurrent appends as 50 whole JSON lines', async () => {
-    const { log } = captureLogs();
+    const { logger: log } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     const records = Array.from({ length: 50 }, (_, index) => record(index, { n: index, padding: 'y'.repeat(5000) }));
     for (const each of records) void ledger.append(each);
@@ -135,7 +136,7 @@ describe('SentLedger', () => {
   it('logs one warning with the path and code, and never rejects, when the directory cannot be created', async () => {
     const parent = path.join(tempDir(), 'not-a-dir');
     await writeFile(parent, 'a regular file');
-    const { log, lines: logs } = captureLogs();
+    const { logger: log, lines: logs } = captureLogs();
     const ledger = new SentLedger(path.join(parent, 'state'), log);
     await expect(ledger.append(record(1))).resolves.toBeUndefined();
     await expect(ledger.append(record(2))).resolves.toBeUndefined();
@@ -149,7 +150,7 @@ describe('SentLedger', () => {
   it('warns again when writes fail after one has succeeded', async () => {
     const dir = path.join(tempDir(), 'state');
     await writeFile(dir, 'a regular file where the directory should be');
-    const { log, lines: logs } = captureLogs();
+    const { logger: log, lines: logs } = captureLogs();
     const ledger = new SentLedger(dir, log);
     await ledger.append(record(1));
     await ledger.append(record(2));
@@ -163,7 +164,7 @@ describe('SentLedger', () => {
   });
 
   it('never rejects on a body that JSON cannot encode', async () => {
-    const { log, lines: logs } = captureLogs();
+    const { logger: log, lines: logs } = captureLogs();
     const ledger = new SentLedger(tempDir(), log);
     await expect(ledger.append(record(1, { count: 1n }))).resolves.toBeUndefined();
     await ledger.append(record(2));

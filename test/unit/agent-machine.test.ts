@@ -2,8 +2,6 @@
  * One statechart definition serves every agent of a process: each actor must still run its own
  * agent's effects on its own clock, however many agents share the definition.
  */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchInput } from '../../machines/context.js';
@@ -11,6 +9,8 @@ import { createAgentActor, type AgentActor, type AgentEffects } from '../../src/
 import { createAgentLogger } from '../../src/log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, T0 } from '../schedule/support/world.js';
+import { captureLogs } from '../support/logs.js';
+import { nextTurn } from '../support/timers.js';
 
 const noop = () => {};
 
@@ -30,7 +30,7 @@ function recordingEffects(name: string, calls: string[]): AgentEffects {
 }
 
 async function settle(): Promise<void> {
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  for (let turn = 0; turn < 5; turn++) await nextTurn();
 }
 
 describe('createAgentActor', () => {
@@ -94,29 +94,18 @@ describe('createAgentActor', () => {
 });
 
 describe('createAgentLogger', () => {
-  function collect(): { stream: Writable; lines: Array<Record<string, unknown>> } {
-    const lines: Array<Record<string, unknown>> = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
-    return { stream, lines };
-  }
-
   it('gives agents that share a server logger one child logger', () => {
-    const server = pino({ level: 'info' }, collect().stream);
+    const server = captureLogs('info').logger;
 
     expect(createAgentLogger(server)).toBe(createAgentLogger(server));
   });
 
   it('gives a different server logger its own child', () => {
-    expect(createAgentLogger(pino({ level: 'info' }, collect().stream))).not.toBe(createAgentLogger(pino({ level: 'info' }, collect().stream)));
+    expect(createAgentLogger(captureLogs('info').logger)).not.toBe(createAgentLogger(captureLogs('info').logger));
   });
 
   it("gives a reused child the server logger's level of now, as a new child would get", () => {
-    const server = pino({ level: 'info' }, collect().stream);
+    const server = captureLogs('info').logger;
     createAgentLogger(server);
     server.level = 'warn';
 
@@ -124,12 +113,11 @@ describe('createAgentLogger', () => {
   });
 
   it('redacts a jwt field through the shared child', async () => {
-    const { stream, lines } = collect();
-    const server = pino({ level: 'info' }, stream);
+    const { logger: server, lines } = captureLogs('info');
     createAgentLogger(server);
 
     createAgentLogger(server).info({ jwt: 'eyJ.secret.token' }, 'line');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
 
     expect(lines[0]).toMatchObject({ jwt: '[redacted]', component: 'softclient4es-license' });
   });

@@ -9,9 +9,10 @@ import { SimulatedClock } from 'xstate';
 import { DAY } from '../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent } from '../../src/index.js';
 import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.js';
-import { ERROR, captureLogs, waitFor } from '../e2e/support/harness.js';
+import { waitFor } from '../e2e/support/harness.js';
+import { T0 } from '../support/clocks.js';
+import { captureLogs, ERROR } from '../support/logs.js';
 
-const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-internal_error_key';
 
 let server: LicenseServer | undefined;

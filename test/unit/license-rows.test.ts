@@ -1,7 +1,7 @@
 /**
- * Issue 11, part 6: the rows of `SHOW LICENSE` and `REFRESH LICENSE` column for column as
- * SoftClient4ES returns them (its `LicenseExecutorSpec`): quotas as text, the expiry at seconds
- * precision or `never`, the grace stage in the status text, and an empty message on success.
+ * The rows of `SHOW LICENSE` and `REFRESH LICENSE` column for column as SoftClient4ES returns them
+ * (its `LicenseExecutorSpec`): quotas as text, the expiry at seconds precision or `never`, the
+ * grace stage in the status text, and an empty message on success.
  */
 import { describe, expect, it } from 'vitest';
 import { COMMUNITY_LICENSE, type EffectiveLicense } from '../../src/license/effective.js';

@@ -1,28 +1,15 @@
 /**
  * The validity notices skip the work of a notice the logger would drop, and skipping one does not
- * use up its once-per-stage allowance. The grace warning speaks SoftClient4ES's words (issue 11,
- * part 5): renew at the portal in early grace, the countdown to Community in mid grace.
+ * use up its once-per-stage allowance. The grace warning speaks SoftClient4ES's words: renew at the
+ * portal in early grace, the countdown to Community in mid grace.
  */
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../machines/context.js';
 import { createValidityLogs, graceMessage } from '../../src/effects/validity-log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, HOUR, T0 } from '../schedule/support/world.js';
-
-function capture(level: pino.Level) {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string } & Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level }, stream), lines };
-}
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
+import { captureLogs } from '../support/logs.js';
+import { nextTurn } from '../support/timers.js';
 
 /** A context holding a license that expires in 20 days: the month notice is due. */
 function withinMonth(): { context: AgentContext } {
@@ -41,21 +28,21 @@ function withinMonth(): { context: AgentContext } {
 
 describe('validity notices and the logger level', () => {
   it('logs nothing for the month notice when the level is warn', async () => {
-    const { log, lines } = capture('warn');
+    const { logger: log, lines } = captureLogs('warn');
     createValidityLogs(log, () => T0).logExpiryNotice(withinMonth(), { stage: 'month' });
-    await flush();
+    await nextTurn();
 
     expect(lines).toEqual([]);
   });
 
   it('says the month notice once the level allows it, though it was skipped before', async () => {
-    const { log, lines } = capture('warn');
+    const { logger: log, lines } = captureLogs('warn');
     const logs = createValidityLogs(log, () => T0);
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
     log.level = 'info';
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
     logs.logExpiryNotice(withinMonth(), { stage: 'month' });
-    await flush();
+    await nextTurn();
 
     expect(lines.map((line) => line.level)).toEqual([30]);
     expect(lines[0]?.msg).toMatch(/^license lic-pro expires at /);
@@ -91,18 +78,18 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
     [30, 14 * DAY + 23 * HOUR, 'early', 'License expired 14 days ago. Renew at https://portal.softclient4es.com'],
     [30, 20 * DAY, 'mid', 'License expired 20 days ago. Service will degrade to Community in 10 days.'],
   ])('with %i days of grace, %i ms after expiry, warns in %s grace: %s', async (graceDays, expiredFor, stage, message) => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(expiredFor, graceDays));
-    await flush();
+    await nextTurn();
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, grace: stage, msg: message, licenseId: 'lic-pro', tier: 'Pro' });
   });
 
   it('keeps the structured fields: the day counts, the expiry and the end of grace', async () => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     createValidityLogs(log, () => T0).logGrace(inGrace(10 * DAY));
-    await flush();
+    await nextTurn();
 
     expect(lines[0]).toMatchObject({
       daysExpired: 10,
@@ -113,7 +100,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
   });
 
   it('says it at most once a day for the same license', async () => {
-    const { log, lines } = capture('info');
+    const { logger: log, lines } = captureLogs('info');
     let now = T0;
     const logs = createValidityLogs(log, () => now);
     const context = inGrace(8 * DAY);
@@ -122,7 +109,7 @@ describe('the grace warning, in SoftClient4ES\'s words', () => {
     logs.logGrace(context);
     now = T0 + DAY;
     logs.logGrace(context);
-    await flush();
+    await nextTurn();
 
     expect(lines.map((line) => line.msg)).toEqual([
       'License expired 8 days ago. Service will degrade to Community in 6 days.',

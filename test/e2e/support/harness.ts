@@ -10,15 +10,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { REFRESH_ORIGINS_VARIABLE, VENDOR_ORIGIN } from '../../../src/config/refresh-origins.js';
 import { decodeLicenseClaims, startLicenseServer, type LicenseServer, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
+import { captureLogs, type LogCapture } from '../../support/logs.js';
 
 export const VERSION = '1.2.3';
-export const WARN = 40;
-export const ERROR = 50;
 export const HOUR = 3_600_000;
 /** The shared license cache, as SoftClient4ES names it: the last JWT fetched with an API key, alone. */
 export const CACHE_FILE = 'license-cache.jwt';
@@ -28,44 +26,6 @@ export const STATE_FILE = 'license-state.json';
 export const LEGACY_CACHE_FILE = 'license-cache.json';
 export const INSTANCE_ID_FILE = 'instance-id';
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** A pino record, parsed. */
-export interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly time: number;
-  readonly [field: string]: unknown;
-}
-
-export interface LogCapture {
-  readonly logger: Logger;
-  readonly lines: LogLine[];
-  /** Every record exactly as pino wrote it: what an operator's log file would hold. */
-  text(): string;
-  /** Records at exactly this level. */
-  at(level: number): LogLine[];
-  /** `warn` records of failed refreshes (not the short-interval warning or other warnings). */
-  refreshFailures(): LogLine[];
-}
-
-/** A trace-level pino logger writing to memory. */
-export function captureLogs(): LogCapture {
-  const raw: string[] = [];
-  const lines: LogLine[] = [];
-  const stream = {
-    write(line: string) {
-      raw.push(line);
-      lines.push(JSON.parse(line) as LogLine);
-    },
-  };
-  return {
-    logger: pino({ level: 'trace' }, stream),
-    lines,
-    text: () => raw.join(''),
-    at: (level) => lines.filter((line) => line.level === level),
-    refreshFailures: () => lines.filter((line) => line.level === WARN && line.msg.startsWith('license refresh failed')),
-  };
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

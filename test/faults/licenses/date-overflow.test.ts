@@ -8,8 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../../src/issuer/index.js';
-import { ERROR, WARN, useE2E } from '../../e2e/support/harness.js';
+import { useE2E } from '../../e2e/support/harness.js';
 import { runAgentProcess, type AgentRun } from '../support/spawn-agent.js';
+import { ERROR, WARN } from '../../support/logs.js';
 
 const e2e = useE2E();
 

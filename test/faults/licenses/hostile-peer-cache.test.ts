@@ -1,11 +1,11 @@
 /**
- * Hostile licenses planted in the shared cache (issue 4, row 7, through the third way in): processes
- * sharing a state dir adopt a license a peer refreshed, so a forged, replayed or malformed JWT
- * written to `license-cache.jwt` (with the record in `license-state.json` that makes it a peer's
- * fresh result for this API key) must be refused like a refresh answer:
- * the agent goes to the server itself, and the license in force is never the planted one.
- * The schedule runs on a simulated clock, so that the tick comes after the plant, always; the
- * requests, files and verification are real.
+ * Hostile licenses planted in the shared cache (the third way in, after the start-up options and
+ * refresh answers): processes sharing a state dir adopt a license a peer refreshed, so a forged,
+ * replayed or malformed JWT written to `license-cache.jwt` (with the record in `license-state.json`
+ * that makes it a peer's fresh result for this API key) must be refused like a refresh answer: the
+ * agent goes to the server itself, and the license in force is never the planted one. The schedule
+ * runs on a simulated clock, so that the tick comes after the plant, always; the requests, files
+ * and verification are real.
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';

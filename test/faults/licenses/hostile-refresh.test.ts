@@ -1,13 +1,14 @@
 /**
- * Hostile licenses served as refresh results (issue 4, row 7a), end to end through the agent: the
- * reference server answers a refresh with a forged, replayed, downgraded, malformed or oversized JWT.
- * Each is rejected like a failed refresh: one `warn` naming the problem, `license()` unchanged (the
- * very same object), never adopted nor announced, and the cache file left byte for byte as it was.
+ * Hostile licenses served as refresh results, end to end through the agent: the reference server
+ * answers a refresh with a forged, replayed, downgraded, malformed or oversized JWT. Each is
+ * rejected like a failed refresh: one `warn` naming the problem, `license()` unchanged (the very
+ * same object), never adopted nor announced, and the cache file left byte for byte as it was.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { nowSeconds, readCache, sleep, snapshotCache, useE2E, WARN, writeCache } from '../../e2e/support/harness.js';
+import { nowSeconds, readCache, sleep, snapshotCache, useE2E, writeCache } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { HOSTILE_CASES, type HostileCase } from './support/hostile-tokens.js';
 
 const e2e = useE2E();

@@ -1,10 +1,11 @@
 /**
- * Hostile licenses configured at start-up (issue 4, row 7b), as the `licenseKey` option or as
+ * Hostile licenses configured at start-up, as the `licenseKey` option or as
  * `SOFTCLIENT4ES_LICENSE_KEY`: `start()` resolves, the agent runs as Community with one `error`
  * naming the problem, and the token's `refresh_url` is never called.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, nowSeconds, sleep, useE2E } from '../../e2e/support/harness.js';
+import { nowSeconds, sleep, useE2E } from '../../e2e/support/harness.js';
+import { ERROR } from '../../support/logs.js';
 import { HOSTILE_CASES } from './support/hostile-tokens.js';
 
 const e2e = useE2E();

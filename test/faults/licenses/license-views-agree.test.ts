@@ -1,14 +1,14 @@
 /**
- * The license invariant itself (issue 12): the rules of `support/license-invariant.ts` hold for a
- * license through each stage of its life, and each breaks, naming itself, when one view is made
- * to tell another story. The setup file applies the same rules to every other fault scenario.
+ * The license invariant itself: the rules of `support/license-invariant.ts` hold for a license
+ * through each stage of its life, and each breaks, naming itself, when one view is made to tell
+ * another story. The setup file applies the same rules to every other fault scenario.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { DAY } from '../../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { generateIssuerKeys, mintLicense } from '../../../src/issuer/index.js';
-import { captureLogs } from '../../e2e/support/harness.js';
+import { captureLogs } from '../../support/logs.js';
 import { licenseDisagreements, readLicenseFacts, type LicenseFacts } from '../support/license-invariant.js';
 
 const T0 = Date.UTC(2031, 5, 1);

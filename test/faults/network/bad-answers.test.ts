@@ -1,12 +1,13 @@
 /**
- * Issue 4, row 4: a `200` that is not the contract's `{ "jwt": "<token>" }`: not JSON, empty, no
- * `jwt`, a `jwt` that is not a string, a wrong content type, and a body over 64 KiB, which the
- * agent must stop reading rather than buffer. In both modes: a `warn` naming what was wrong, the
- * license kept (even when the body held a valid JWT), the next refresh at the next regular tick.
+ * A `200` that is not the contract's `{ "jwt": "<token>" }`: not JSON, empty, no `jwt`, a `jwt`
+ * that is not a string, a wrong content type, and a body over 64 KiB, which the agent must stop
+ * reading rather than buffer. In both modes: a `warn` naming what was wrong, the license kept (even
+ * when the body held a valid JWT), the next refresh at the next regular tick.
  */
 import { describe, expect, it } from 'vitest';
 import type { FaultResponse, LicenseServer } from '../../../src/issuer/index.js';
-import { waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

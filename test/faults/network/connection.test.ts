@@ -1,10 +1,11 @@
 /**
- * Issue 4, row 1 (connecting): nothing listens, the host does not exist, the TLS handshake never
- * completes. In both modes: a `warn` naming the cause, the license kept, the next refresh at the
- * next regular tick, one attempt per tick.
+ * Failing to connect: nothing listens, the host does not exist, the TLS handshake never completes.
+ * In both modes: a `warn` naming the cause, the license kept, the next refresh at the next regular
+ * tick, one attempt per tick.
  */
 import { describe, expect, it } from 'vitest';
-import { unusedPort, waitFor, WARN } from '../../e2e/support/harness.js';
+import { unusedPort, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

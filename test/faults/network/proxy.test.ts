@@ -1,16 +1,17 @@
 /**
- * Issue 12, part 3: proxy faults name the proxy. Through a real CONNECT proxy on 127.0.0.1 (see
- * support/proxy.ts), to a license host on `.test` that only the proxy's tunnel reaches: a refused
- * tunnel (403), a proxy asking for credentials (407), a proxy that is down or never answers, or
- * that hangs up. Each warns naming the proxy (`host:port`, never its credentials) and the status it
- * gave, keeps the license and keeps one attempt per tick; a fault of the license server behind the
- * tunnel stays the license server's.
+ * Proxy faults name the proxy. Through a real CONNECT proxy on 127.0.0.1 (see support/proxy.ts), to
+ * a license host on `.test` that only the proxy's tunnel reaches: a refused tunnel (403), a proxy
+ * asking for credentials (407), a proxy that is down or never answers, or that hangs up. Each warns
+ * naming the proxy (`host:port`, never its credentials) and the status it gave, keeps the license
+ * and keeps one attempt per tick; a fault of the license server behind the tunnel stays the license
+ * server's.
  */
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LicenseNetworkError } from '../../../src/errors.js';
 import { createHttpClient } from '../../../src/net/http.js';
-import { unusedPort, waitFor, WARN } from '../../e2e/support/harness.js';
+import { unusedPort, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

@@ -1,11 +1,12 @@
 /**
- * Issue 4, row 5: the license server answers with a redirect. The agent follows none: not to
- * another origin (which would carry the `Authorization` header to a stranger), not even to its own.
- * In both modes: a `warn` naming the status, the license kept, one request per tick, and a second
- * server that would issue a better license never hears from the agent.
+ * The license server answers with a redirect. The agent follows none: not to another origin (which
+ * would carry the `Authorization` header to a stranger), not even to its own. In both modes: a
+ * `warn` naming the status, the license kept, one request per tick, and a second server that would
+ * issue a better license never hears from the agent.
  */
 import { describe, expect, it } from 'vitest';
-import { waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

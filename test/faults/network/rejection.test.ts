@@ -1,10 +1,11 @@
 /**
- * Issue 4, row 3: the license server rejects the API key or the license (`401`, `403`). In both
- * modes: an `error` record quoting the server (with any credential it echoes cut out), the license
- * kept, and no retry before the next regular tick: a rejection is not a glitch to hammer at.
+ * The license server rejects the API key or the license (`401`, `403`). In both modes: an `error`
+ * record quoting the server (with any credential it echoes cut out), the license kept, and no retry
+ * before the next regular tick: a rejection is not a glitch to hammer at.
  */
 import { describe, expect, it } from 'vitest';
-import { credentials, ERROR, waitForRequests } from '../../e2e/support/harness.js';
+import { credentials, waitForRequests } from '../../e2e/support/harness.js';
+import { ERROR } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

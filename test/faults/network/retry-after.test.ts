@@ -1,7 +1,6 @@
 /**
- * Issue 4, row 2 (`Retry-After`): a `429` or `503` that says when to come back, in seconds or as an
- * HTTP date. The agent never asks sooner than that, and never waits longer than its regular
- * interval for it.
+ * `Retry-After`: a `429` or `503` that says when to come back, in seconds or as an HTTP date. The
+ * agent never asks sooner than that, and never waits longer than its regular interval for it.
  *
  * A failure at a regular tick is followed by the next tick one interval later anyway, so the header
  * only shows on a failure between ticks: a manual refresh, whose answer the server holds until
@@ -9,7 +8,8 @@
  * it). The tick, kept after a failure, would then come before the `Retry-After` instant.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor, WARN } from '../../e2e/support/harness.js';
+import { waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { expectLicenseKept, refreshWarnings, useNetworkFaults, type Mode } from './support/faults.js';
 import { retryAfter, startFaultyServer } from './support/servers.js';
 

@@ -1,10 +1,11 @@
 /**
- * Issue 4, row 2 (server errors): `500`, `502`, `503` and `504` from the license server. In both
- * modes: a `warn` naming the status and the server's words, the license kept, the next refresh at
- * the next regular tick, one request per tick.
+ * Server errors: `500`, `502`, `503` and `504` from the license server. In both modes: a `warn`
+ * naming the status and the server's words, the license kept, the next refresh at the next regular
+ * tick, one request per tick.
  */
 import { describe, expect, it } from 'vitest';
-import { ERROR, waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { waitForRequests } from '../../e2e/support/harness.js';
+import { ERROR, WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

@@ -1,13 +1,14 @@
 /**
- * Issue 4, row 1 (answering): a server that accepts and never answers, one that trickles its body
- * slower than the read timeout, one that cuts the connection mid-body. In both modes: a `warn`
- * naming the cause, the license kept, the next refresh at the next regular tick, never two
- * requests at once, one per tick.
+ * Failing to answer: a server that accepts and never answers, one that trickles its body slower
+ * than the read timeout, one that cuts the connection mid-body. In both modes: a `warn` naming the
+ * cause, the license kept, the next refresh at the next regular tick, never two requests at once,
+ * one per tick.
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sleep, waitFor, waitForRequests, WARN } from '../../e2e/support/harness.js';
+import { sleep, waitFor, waitForRequests } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   expectLicenseKept,
   expectNextRegularTick,

@@ -1,7 +1,7 @@
 /**
- * Issue 4, row 6: a license server with a self-signed certificate. Refused by default (a `warn`
- * naming TLS, the license kept, nothing sent past the handshake, one handshake per tick); trusted
- * when its certificate is given as the `ca` option, or to Node through NODE_EXTRA_CA_CERTS.
+ * A license server with a self-signed certificate. Refused by default (a `warn` naming TLS, the
+ * license kept, nothing sent past the handshake, one handshake per tick); trusted when its
+ * certificate is given as the `ca` option, or to Node through NODE_EXTRA_CA_CERTS.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFRESH_PATH, TOKEN_PATH } from '../../../src/issuer/index.js';
-import { credentials, nowSeconds, waitFor, WARN } from '../../e2e/support/harness.js';
+import { credentials, nowSeconds, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import {
   API_KEY,
   expectLicenseKept,

@@ -1,24 +1,24 @@
 /**
- * Issue 12, part 4: no fragment of a secret leaves the agent. A hostile license server (a real
- * `node:http` server on 127.0.0.1) quotes part of what the agent holds: a prefix, a suffix or the
- * middle of the API key, the key in base64 or base64url, one segment of the license JWT alone. It
- * does so in 401, 403, 500 and 429 bodies and in the message of a 200, in both modes. Everything
- * that leaves the agent is read back: the log at trace level, the `softclient4es-license:refresh`
- * and `:state` diagnostics channels, `status()`, the SHOW LICENSE and REFRESH LICENSE rows, and
- * every file of the state dir (the sent ledger included). No run of 8 characters of any secret may
- * be in any of them, and the server's words must still be quoted, with `[redacted]` for the echo.
+ * No fragment of a secret leaves the agent. A hostile license server (a real `node:http` server on
+ * 127.0.0.1) quotes part of what the agent holds: a prefix, a suffix or the middle of the API key,
+ * the key in base64 or base64url, one segment of the license JWT alone. It does so in 401, 403, 500
+ * and 429 bodies and in the message of a 200, in both modes. Everything that leaves the agent is
+ * read back: the log at trace level, the `softclient4es-license:refresh` and `:state` diagnostics
+ * channels, `status()`, the SHOW LICENSE and REFRESH LICENSE rows, and every file of the state dir
+ * (the sent ledger included). No run of 8 characters of any secret may be in any of them, and the
+ * server's words must still be quoted, with `[redacted]` for the echo.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNELS, type LicenseAgent } from '../../../src/index.js';
 import type { FaultResponse, LicenseServer } from '../../../src/issuer/index.js';
 import { nowSeconds, useE2E } from '../../e2e/support/harness.js';
+import { INFO } from '../../support/logs.js';
 import { expectNoFragment, keyForms, stateDirText } from './support/fragments.js';
 
 const e2e = useE2E();
 
 /** pino's info level: where the agent logs the message of a 200 answer. */
-const INFO = 30;
 const API_KEY = 'sk-live_7Qm2xK9pL4vN8rT1wZ6bY3cF5hJ0dG2s';
 const PRO = { sub: 'lic-fragments', tier: 'Pro', features: ['federation'] } as const;
 

@@ -1,11 +1,11 @@
 /**
- * Issue 4, row 12: no API key, no JWT and no Authorization value in any log line at any level, nor
- * in what the agent returns or throws. A representative matrix of real agent runs (both modes,
- * successes, rejections that echo the credentials, outages, answers that fail verification,
- * restarts on a cache, network failures), each logging at trace level into memory; a tap between
- * agent and server records every credential sent and every JWT received, so the test knows each
- * secret it must not find. The agent's default logger (pino to stderr) is checked in a child
- * process. And a failed exchange is logged as its cause only: code, message and status.
+ * No API key, no JWT and no Authorization value in any log line at any level, nor in what the agent
+ * returns or throws. A representative matrix of real agent runs (both modes, successes, rejections
+ * that echo the credentials, outages, answers that fail verification, restarts on a cache, network
+ * failures), each logging at trace level into memory; a tap between agent and server records every
+ * credential sent and every JWT received, so the test knows each secret it must not find. The
+ * agent's default logger (pino to stderr) is checked in a child process. And a failed exchange is
+ * logged as its cause only: code, message and status.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -14,7 +14,8 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiKeyClient, createLicenseAgent, type LicenseAgent } from '../../../src/index.js';
 import { REFRESH_PATH, generateIssuerKeys, mintLicense, type LicenseServerOptions, type RecordedRequest } from '../../../src/issuer/index.js';
-import { WARN, nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
+import { nowSeconds, readCache, unusedPort, useE2E } from '../../e2e/support/harness.js';
+import { INFO, WARN } from '../../support/logs.js';
 import { startFront, type Front } from '../soak/support/front.js';
 import { SecretBook, expectNoSecret } from './support/secrets.js';
 
@@ -26,7 +27,6 @@ afterEach(async () => {
 const e2e = useE2E();
 
 /** pino's info level: where the agent logs the message of a 200 answer. */
-const INFO = 30;
 const API_KEY = 'sk-live_4f9c2e7a1b8d6e3f0a5c9b2d7e1f4a8c';
 const PRO = { sub: 'lic-secret', tier: 'Pro', features: ['federation'] } as const;
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'default-logger-run.ts');

@@ -1,8 +1,8 @@
 /**
- * Issue 4, row 14: a randomised, seeded soak in simulated time. fast-check draws sequences of server
- * behaviours (ok, a short license, 204, 503, 401, slow, a bad signature, a wrong sub, an older iat,
- * 429 with Retry-After) and time advances (seconds to days); the real agent runs against the
- * reference server through them, and after every step:
+ * A randomised, seeded soak in simulated time. fast-check draws sequences of server behaviours (ok,
+ * a short license, 204, 503, 401, slow, a bad signature, a wrong sub, an older iat, 429 with
+ * Retry-After) and time advances (seconds to days); the real agent runs against the reference
+ * server through them, and after every step:
  * - the license in force (status and cache) verifies against the issuer's JWKS and is the license's;
  * - the server never has more than one request in flight;
  * - no two requests come closer than the smallest allowed backoff (30 s while unlicensed, 1 min

@@ -1,15 +1,16 @@
 /**
- * Concurrency on one state dir (issue 4, row 10): sixteen processes started at once on an empty
- * dir agree on one instance id; two agents of one process refreshing at once never leave a cache
- * file a reader cannot parse, and end on a valid one. (Eight workers taking turns at the license
- * server are test/e2e/shared-state-dir.test.ts.)
+ * Concurrency on one state dir: sixteen processes started at once on an empty dir agree on one
+ * instance id; two agents of one process refreshing at once never leave a cache file a reader
+ * cannot parse, and end on a valid one. (Eight workers taking turns at the license server are
+ * test/e2e/shared-state-dir.test.ts.)
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LicenseAgent } from '../../../src/index.js';
-import { INSTANCE_ID_FILE, readCacheText, readStateText, sha256Hex, sleep, useE2E, UUID_V4, waitFor, WARN } from '../../e2e/support/harness.js';
+import { INSTANCE_ID_FILE, readCacheText, readStateText, sha256Hex, sleep, useE2E, UUID_V4, waitFor } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const e2e = useE2E();

@@ -1,16 +1,17 @@
 /**
- * Crash safety (issue 4, row 9): a child process refreshing as fast as it can (20 ms interval and
- * refreshNow() in a loop) is killed with SIGKILL at seeded random moments, at least 50 times, and
- * restarted on the same state dir each time. After every kill the cache parses and its JWT verifies
- * against the server's JWKS, the instance id is the first run's, files are 0600 and the dir 0700,
- * and whatever temp files a kill left behind do not keep the next start from working.
- * Replay a run with FAULTS_SEED=<seed>.
+ * Crash safety: a child process refreshing as fast as it can (20 ms interval and refreshNow() in a
+ * loop) is killed with SIGKILL at seeded random moments, at least 50 times, and restarted on the
+ * same state dir each time. After every kill the cache parses and its JWT verifies against the
+ * server's JWKS, the instance id is the first run's, files are 0600 and the dir 0700, and whatever
+ * temp files a kill left behind do not keep the next start from working. Replay a run with
+ * FAULTS_SEED=<seed>.
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CACHE_FILE, INSTANCE_ID_FILE, sha256Hex, sleep, STATE_FILE, useE2E, UUID_V4 } from '../../e2e/support/harness.js';
+import { seededRandom } from '../../support/random.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const e2e = useE2E();
@@ -22,18 +23,6 @@ const SUB = 'lic-crash';
 const KILLS = 50;
 /** Children loading ahead of their turn: loading (node, tsx, the agent) is most of a cycle. */
 const PRELOADED = 2;
-
-/** mulberry32: a small seeded generator, so that a failing run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Every entry of the state dir whose mode is not 0600 (files) or 0700 (the dir), with its mode. */
 async function wrongModes(dir: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 /**
- * A state dir on a full disk (issue 12): the agent goes on refreshing from memory, and each refresh
- * leaves the directory as the disk filled up — the cache files as they were, no refresh lock, no
- * temp file. Needs a real full filesystem: a small tmpfs, which only root may mount.
+ * A state dir on a full disk: the agent goes on refreshing from memory, and each refresh leaves the
+ * directory as the disk filled up — the cache files as they were, no refresh lock, no temp file.
+ * Needs a real full filesystem: a small tmpfs, which only root may mount.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

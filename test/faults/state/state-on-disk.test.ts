@@ -1,8 +1,8 @@
 /**
- * State on disk (issue 4, row 8): a state dir that cannot be used (under a regular file, itself a
- * file, read-only for this user), a cache file that is corrupt, empty or holds a JWT that no longer
- * verifies, a malformed instance-id file. In every case the agent keeps running and refreshing,
- * warns once about the state, and what is on disk is either the old or the new complete file.
+ * State on disk: a state dir that cannot be used (under a regular file, itself a file, read-only
+ * for this user), a cache file that is corrupt, empty or holds a JWT that no longer verifies, a
+ * malformed instance-id file. In every case the agent keeps running and refreshing, warns once
+ * about the state, and what is on disk is either the old or the new complete file.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -11,20 +11,8 @@ import { promisify } from 'node:util';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateIssuerKeys, mintLicense, type LicenseServer } from '../../../src/issuer/index.js';
-import {
-  CACHE_FILE,
-  INSTANCE_ID_FILE,
-  sha256Hex,
-  sleep,
-  STATE_FILE,
-  useE2E,
-  UUID_V4,
-  waitForRequests,
-  WARN,
-  writeCache,
-  type LogCapture,
-  type LogLine,
-} from '../../e2e/support/harness.js';
+import { CACHE_FILE, INSTANCE_ID_FILE, sha256Hex, sleep, STATE_FILE, useE2E, UUID_V4, waitForRequests, writeCache } from '../../e2e/support/harness.js';
+import { type LogCapture, type LogLine, WARN } from '../../support/logs.js';
 import { killAll, startFixture, type Fixture } from './support/child.js';
 
 const execFileAsync = promisify(execFile);

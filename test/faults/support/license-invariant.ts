@@ -1,9 +1,9 @@
 /**
- * The license invariant of issue 12: `status().validity`, the degraded flag, the tier and the
- * `SHOW LICENSE` row always tell the same story. One function states every rule; the fault suites
- * run it on each agent they start (see `license-invariant.setup.ts`), on each change and at the end
- * of each test. The rules are statements of agreement, read off the README's promises, not a copy
- * of `src/agent/status.ts`: a view that drifts from the others breaks one of them.
+ * The license invariant: `status().validity`, the degraded flag, the tier and the `SHOW LICENSE`
+ * row always tell the same story. One function states every rule; the fault suites run it on each
+ * agent they start (see `license-invariant.setup.ts`), on each change and at the end of each test.
+ * The rules are statements of agreement, read off the README's promises, not a copy of
+ * `src/agent/status.ts`: a view that drifts from the others breaks one of them.
  */
 import { COMMUNITY_QUOTAS, QUOTA_NAMES, type AgentStatus, type EffectiveLicense, type LicenseAgent, type ShowLicenseRow } from '../../../src/index.js';
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LicenseAgentOptions } from '../../../src/index.js';
-import type { LogLine } from '../../e2e/support/harness.js';
+import type { LogLine } from '../../support/logs.js';
 import { faketimeEnv } from './faketime.js';
 import { licenseDisagreements, type LicenseFacts } from './license-invariant.js';
 

@@ -1,43 +1,24 @@
 /**
- * Issue 4, row 11: a system clock set back behind the current JWT's `iat` is reported: in
- * `status().clockWarning` and with one warn. In simulated time: the agent runs on a clock that can
- * be set back (XState's `SimulatedClock` refuses to travel back), and, as with any custom clock, it
- * runs no watchdog, so the test tells it of the jump with `notifyClockJump()`.
+ * A system clock set back behind the current JWT's `iat` is reported: in `status().clockWarning`
+ * and with one warn. In simulated time: the agent runs on a clock that can be set back (XState's
+ * `SimulatedClock` refuses to travel back), and, as with any custom clock, it runs no watchdog, so
+ * the test tells it of the jump with `notifyClockJump()`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
 import { DAY, HOUR, MINUTE } from '../../../machines/schedule.js';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer } from '../../../src/issuer/index.js';
-import { WARN, captureLogs, writeCache, type LogCapture } from '../../e2e/support/harness.js';
+import { writeCache } from '../../e2e/support/harness.js';
+import { SuspendableClock, T0 } from '../../support/clocks.js';
+import { captureLogs, type LogCapture, WARN } from '../../support/logs.js';
 
-const T0 = Date.UTC(2030, 0, 1);
 const API_KEY = 'sk-key-set-back';
 const PRO = { sub: 'lic-set-back', tier: 'Pro' } as const;
 
-/** A simulated clock whose reading can also be set back (timers keep their own course). */
-class SettableClock extends SimulatedClock {
-  #offset = 0;
-
-  constructor(at: number) {
-    super();
-    this.set(at);
-  }
-
-  override now(): number {
-    return super.now() + this.#offset;
-  }
-
-  /** Sets the reading to `at`, backwards included, as an operator (or a bad NTP step) would. */
-  setReading(at: number): void {
-    this.#offset += at - this.now();
-  }
-}
-
-let clock: SettableClock;
+let clock: SuspendableClock;
 /** How far the true time (the server's clock) is ahead of ours. */
 let trueTimeAheadMs = 0;
 let server: LicenseServer;
@@ -46,7 +27,7 @@ let logs: LogCapture;
 const agents: LicenseAgent[] = [];
 
 beforeEach(async () => {
-  clock = new SettableClock(T0);
+  clock = new SuspendableClock(T0);
   trueTimeAheadMs = 0;
   server = await startLicenseServer({ apiKeys: { [API_KEY]: PRO }, now: () => clock.now() + trueTimeAheadMs });
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-set-back-'));

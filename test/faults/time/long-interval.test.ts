@@ -1,13 +1,14 @@
 /**
- * Issue 4, row 11: refresh intervals beyond Node's timer limit (2^31 − 1 ms, about 24.8 days) fire
- * neither early nor never. The real agent runs on its production wall clock (`createWallClock()`,
- * no `clock` option, so its 60-second wake watchdog runs too) under fake timers, against the
- * reference server over real HTTP.
+ * Refresh intervals beyond Node's timer limit (2^31 − 1 ms, about 24.8 days) fire neither early nor
+ * never. The real agent runs on its production wall clock (`createWallClock()`, no `clock` option,
+ * so its 60-second wake watchdog runs too) under fake timers, against the reference server over
+ * real HTTP.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, SECOND } from '../../../machines/schedule.js';
 import { useE2E } from '../../e2e/support/harness.js';
-import { T0, fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
+import { T0 } from '../../support/clocks.js';
+import { fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
 
 // Registered before useE2E's hooks, so that it runs after them: agents stop on the fake timers
 // they armed.

@@ -1,14 +1,15 @@
 /**
- * Issue 4, row 11: the offset between our clock and the license server's is measured from the
- * `Date` header of every answer, shown in `status().serverClockOffsetMs` (the server's clock minus
- * ours), and warned about once it passes the 5-minute tolerance. Real clocks, a real server whose
- * `now` (and so its `Date` header) runs ahead of ours. The `Date` header has whole seconds, so a
- * measured offset may read up to a second (plus half the round trip) low: ± 2 s.
+ * The offset between our clock and the license server's is measured from the `Date` header of every
+ * answer, shown in `status().serverClockOffsetMs` (the server's clock minus ours), and warned about
+ * once it passes the 5-minute tolerance. Real clocks, a real server whose `now` (and so its `Date`
+ * header) runs ahead of ours. The `Date` header has whole seconds, so a measured offset may read up
+ * to a second (plus half the round trip) low: ± 2 s.
  */
 import { describe, expect, it } from 'vitest';
 import { MINUTE } from '../../../machines/schedule.js';
 import type { LicenseServer } from '../../../src/issuer/index.js';
-import { WARN, useE2E } from '../../e2e/support/harness.js';
+import { useE2E } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 
 const e2e = useE2E();
 

@@ -8,7 +8,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../../src/issuer/index.js';
-import { WARN, unusedPort, useE2E, writeCache } from '../../e2e/support/harness.js';
+import { unusedPort, useE2E, writeCache } from '../../e2e/support/harness.js';
+import { WARN } from '../../support/logs.js';
 import { ensureFaketime } from '../support/faketime.js';
 import { runAgentProcess, type AgentRun, type AgentView } from '../support/spawn-agent.js';
 

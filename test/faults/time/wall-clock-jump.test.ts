@@ -1,15 +1,17 @@
 /**
- * Issue 4, row 11: a wall-clock jump (a suspend and resume, or the clock being set) is noticed at
- * the next timer, and the right refresh or validity transition follows. The real agent runs on its
- * production wall clock with its 60-second wake watchdog, under fake timers. A suspend is
- * `vi.setSystemTime()` forward: `Date` jumps and every pending timer is now due that much later on
- * the wall clock, as Node's monotonic timers are after a real suspend; nothing fires until the
- * test lets the next minute pass.
+ * A wall-clock jump (a suspend and resume, or the clock being set) is noticed at the next timer,
+ * and the right refresh or validity transition follows. The real agent runs on its production wall
+ * clock with its 60-second wake watchdog, under fake timers. A suspend is `vi.setSystemTime()`
+ * forward: `Date` jumps and every pending timer is now due that much later on the wall clock, as
+ * Node's monotonic timers are after a real suspend; nothing fires until the test lets the next
+ * minute pass.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
-import { WARN, useE2E } from '../../e2e/support/harness.js';
-import { T0, fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
+import { useE2E } from '../../e2e/support/harness.js';
+import { T0 } from '../../support/clocks.js';
+import { WARN } from '../../support/logs.js';
+import { fakeWallClock, letRealTimePass, waitReal } from './support/fake-wall-clock.js';
 
 // Registered before useE2E's hooks, so that it runs after them: agents stop on the fake timers
 // they armed.

@@ -3,7 +3,7 @@
  * or losing them is visible), minted by the world's reference server with a chosen expiry.
  */
 import type { LicenseServer, LicenseTemplate } from '../../../src/issuer/index.js';
-import type { LogLine } from './logs.js';
+import type { LogLine } from '../../support/logs.js';
 import { DAY, T0 } from './world.js';
 
 export const PAID_QUOTAS = { max_materialized_views: 50, max_query_results: 1_000_000, max_clusters: 5, max_joins: 20 } as const;

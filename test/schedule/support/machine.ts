@@ -11,8 +11,9 @@ import {
   type FetchOutput,
 } from '../../../machines/license-agent.machine.js';
 import type { VerifiedLicense } from '../../../src/license/claims.js';
-import { SteppingClock } from './stepping-clock.js';
-import { DAY, T0 } from './world.js';
+import { SteppingClock, T0 } from '../../support/clocks.js';
+import { nextTurn, stepTo } from '../../support/timers.js';
+import { DAY } from './world.js';
 
 /** A validity log line the machine asked for: the stage it announces, and when (ms since T0). */
 export interface ValidityLog {
@@ -71,10 +72,6 @@ function validityPath(value: unknown): string {
   return `${parent}.${child}`;
 }
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 /** Starts the machine at T0 with a stubbed fetch; `stop()` it in `afterEach`. */
 export function runMachine(options: { input?: Partial<AgentInput>; answer: Answer; random?: () => number }) {
   const clock = new SteppingClock(T0);
@@ -106,18 +103,7 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
     for (let turn = 0; turn < 5; turn++) await nextTurn();
   }
 
-  async function advanceTo(at: number): Promise<void> {
-    await settle();
-    for (let firings = 0; ; firings++) {
-      const dueAt = clock.nextDueAt();
-      if (dueAt === undefined || dueAt > at) break;
-      if (firings > 10_000) throw new Error(`the schedule loops at ${dueAt - T0} ms`);
-      clock.set(Math.max(dueAt, clock.now()));
-      await settle();
-    }
-    if (clock.now() < at) clock.set(at);
-    await settle();
-  }
+  const advanceTo = (at: number) => stepTo(clock, at, settle, 10_000);
 
   return {
     actor,

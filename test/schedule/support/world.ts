@@ -10,20 +10,19 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { createLicenseAgent, type LicenseAgent, type LicenseAgentOptions } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../src/issuer/index.js';
-import { captureLogs, type LogLine } from './logs.js';
-import { SteppingClock, type StepClock } from './stepping-clock.js';
+import { SteppingClock, T0, type StepClock } from '../../support/clocks.js';
+import { captureLogs, type LogLine } from '../../support/logs.js';
+import { nextTurn, realDelay, stepTo } from '../../support/timers.js';
 
 export { DAY, HOUR, MINUTE, SECOND } from '../../../machines/schedule.js';
 
-/** The simulated start of every test (a fixed instant, so runs are reproducible). */
-export const T0 = Date.UTC(2030, 0, 1);
+/** The simulated start of every test. */
+export { T0 };
 export const API_KEY = 'sk-key-pro';
 export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
 
 /** How long, in real time, a settle waits for the agents' HTTP exchanges before failing the test. */
 const SETTLE_TIMEOUT_MS = 5_000;
-/** More timer firings than this without reaching the target means the schedule is looping. */
-const MAX_FIRINGS_PER_MOVE = 5_000;
 const BUSY_STATES = new Set(['idle', 'refreshing', 'forcedRefresh']);
 
 export interface ScheduleWorld<Clock extends StepClock = SteppingClock> {
@@ -40,14 +39,6 @@ export interface ScheduleWorld<Clock extends StepClock = SteppingClock> {
   advanceTo(at: number): Promise<void>;
   /** When each request reached the server, in ms since T0. */
   requestTimes(): number[];
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function realDelay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export interface WorldOptions<Clock extends StepClock> {
@@ -103,27 +94,11 @@ async function settleAgents(agents: readonly LicenseAgent[]): Promise<void> {
   }
 }
 
-/** Moves `clock` to `at` one due timer at a time, settling after each firing. */
-async function stepTo(clock: StepClock, at: number, settle: () => Promise<void>): Promise<void> {
-  await settle();
-  for (let firings = 0; ; firings++) {
-    const dueAt = clock.nextDueAt();
-    if (dueAt === undefined || dueAt > at) break;
-    if (firings >= MAX_FIRINGS_PER_MOVE) {
-      throw new Error(`over ${MAX_FIRINGS_PER_MOVE} timers fired before ${at - T0} ms: the schedule loops at ${dueAt - T0} ms`);
-    }
-    clock.set(Math.max(dueAt, clock.now()));
-    await settle();
-  }
-  if (clock.now() < at) clock.set(at);
-  await settle();
-}
-
 async function buildWorld(apiKeys: Record<string, LicenseTemplate>, clockAt: (at: number) => StepClock) {
   let clock = clockAt(T0);
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-schedule-'));
   const server = await startLicenseServer({ apiKeys, now: () => clock.now() });
-  const { log, lines } = captureLogs();
+  const { logger: log, lines } = captureLogs();
   const agents: LicenseAgent[] = [];
   const settle = () => settleAgents(agents);
   const advanceTo = (at: number) => stepTo(clock, at, settle);

@@ -1,15 +1,14 @@
 /**
- * Hostile license tokens (issue 4, row 7): forged, replayed, downgraded, malformed and oversized
- * JWTs, each built against a real reference issuer so that everything but the one fault is right:
- * the trusted key, the license id, a newer `iat` and an upgrade to Enterprise that an attacker would
- * want adopted.
+ * Hostile license tokens: forged, replayed, downgraded, malformed and oversized JWTs, each built
+ * against a real reference issuer so that everything but the one fault is right: the trusted key,
+ * the license id, a newer `iat` and an upgrade to Enterprise that an attacker would want adopted.
  */
 import { createHmac, createPublicKey } from 'node:crypto';
 import { generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { LicenseServer, LicenseTemplate } from '../../../../src/issuer/index.js';
 import { templateClaims } from '../../../../src/issuer/mint.js';
 
-/** One fault of row 7: how to build the token, and how the agent must name the problem. */
+/** One hostile token: how to build the token, and how the agent must name the problem. */
 export interface HostileCase {
   readonly name: string;
   build(context: HostileContext): Promise<string>;
@@ -85,7 +84,7 @@ function hs256WithPublicKey(context: HostileContext): string {
   return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
 }
 
-/** Every fault of row 7. */
+/** Every hostile token. */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   {
     name: 'a bad signature (an upgraded payload under a genuine signature)',

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { EffectiveLicense, LicenseAgent, LicenseAgentOptions } from '../../../../src/index.js';
 import { REFRESH_PATH, type LicenseServer, type LicenseTemplate } from '../../../../src/issuer/index.js';
-import { gaps, nowSeconds, useE2E, waitFor, writeCache, type E2E, type LogCapture } from '../../../e2e/support/harness.js';
+import { gaps, nowSeconds, useE2E, waitFor, writeCache, type E2E } from '../../../e2e/support/harness.js';
+import type { LogCapture } from '../../../support/logs.js';
 
 export type Mode = 'api-key' | 'static-jwt';
 export const MODES: readonly Mode[] = ['api-key', 'static-jwt'];

@@ -7,19 +7,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LicenseAgent } from '../../../../src/index.js';
-import type { SteppingClock } from '../../../schedule/support/stepping-clock.js';
-import { T0 } from '../../../schedule/support/world.js';
+import type { SteppingClock } from '../../../support/clocks.js';
+import { nextTurn, realDelay, stepTo } from '../../../support/timers.js';
 import type { Front } from './front.js';
 
 /** `created`: start() is still reading the state dir. */
 const BUSY_STATES = new Set(['created', 'idle', 'refreshing', 'forcedRefresh']);
 const SETTLE_TIMEOUT_MS = 10_000;
+/** Timer firings one held request may pass over before it is answered. */
 const MAX_FIRINGS_PER_MOVE = 5_000;
 /** Event-loop turns to spin before sleeping: real I/O completes between turns. */
 const SPIN_TURNS = 5_000;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const realDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface Driver {
   /** Waits until the agent is idle, serving held requests meanwhile. */
@@ -62,18 +60,5 @@ export function createDriver(clock: SteppingClock, front: Front, agent: LicenseA
     }
   }
 
-  async function advanceTo(at: number): Promise<void> {
-    await settle();
-    for (let firings = 0; ; firings++) {
-      const dueAt = clock.nextDueAt();
-      if (dueAt === undefined || dueAt > at) break;
-      if (firings >= MAX_FIRINGS_PER_MOVE) throw new Error(`the schedule loops at T0 + ${dueAt - T0} ms`);
-      clock.set(Math.max(dueAt, clock.now()));
-      await settle();
-    }
-    if (clock.now() < at) clock.set(at);
-    await settle();
-  }
-
-  return { settle, advanceTo };
+  return { settle, advanceTo: (at) => stepTo(clock, at, settle) };
 }

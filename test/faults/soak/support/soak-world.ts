@@ -8,11 +8,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createLicenseAgent, type LicenseAgent } from '../../../../src/index.js';
 import { REFRESH_PATH, startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../../src/issuer/index.js';
-import { SteppingClock } from '../../../schedule/support/stepping-clock.js';
 import { DAY, SECOND, T0 } from '../../../schedule/support/world.js';
+import { SteppingClock } from '../../../support/clocks.js';
+import { captureLogs } from '../../../support/logs.js';
+import { seededRandom } from '../../../support/random.js';
 import { LICENSE_ID, faultHandler, type BehaviourParams } from './behaviours.js';
 import { createDriver } from './driver.js';
 import { startFront, type Front, type FrontExchange } from './front.js';
@@ -45,18 +47,6 @@ export interface ArrivalTag {
   readonly licensed: boolean;
   /** That license's expiry (ms), `null` for none or no expiry. */
   readonly expiresAt: number | null;
-}
-
-/** The agent's seeded randomness: mulberry32. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** State dirs live in memory where the system offers it: the agent fsyncs every write, the soak makes thousands. */
@@ -101,13 +91,6 @@ export interface RunningSoak {
   stop(): Promise<void>;
 }
 
-/** A warn-level capture: the soak only looks for internal errors. */
-function warnLogs() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
-  return { logger, lines };
-}
-
 /** The agent of a run: API-key mode through the front, or a static license refreshed through it. */
 function createRunAgent(stage: SoakStage, run: SoakRun, stateDir: string, configured: string | undefined, logger: Logger): LicenseAgent {
   return createLicenseAgent({
@@ -142,7 +125,8 @@ export async function startRun(stage: SoakStage, run: SoakRun, first: BehaviourP
   setBehaviour(first);
   // Issued a minute before T0, so that every re-issue is a newer token.
   const configured = run.mode === 'static-jwt' ? await server.mint(template, T0 - 60 * SECOND) : undefined;
-  const logs = warnLogs();
+  // Warn and above: the soak only looks for internal errors.
+  const logs = captureLogs('warn');
   const agent = createRunAgent(stage, run, stateDir, configured, logs.logger);
   front.tagWith = (): ArrivalTag => {
     const status = agent.status();

@@ -7,8 +7,7 @@
  */
 import { setTimeout as realSleep } from 'node:timers/promises';
 import { vi } from 'vitest';
-
-export const T0 = Date.UTC(2030, 0, 1);
+import { T0 } from '../../../support/clocks.js';
 
 /** Fakes the wall clock at `at`: `Date.now()` reads it, timers fire only when the test advances it. */
 export function fakeWallClock(at: number = T0): void {
