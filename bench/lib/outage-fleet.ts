@@ -14,6 +14,7 @@ import type { FetchInput, FetchOutput, MachineInput } from '../../machines/conte
 import type { VerifiedLicense } from '../../src/license/claims.js';
 import { DAY, T0 } from './fixtures.js';
 import { FleetClock } from './fleet-clock.js';
+import { seededRandom } from '../../test/support/random.js';
 
 export const HOUR = 3_600_000;
 /** From the fleet's start to the outage: long enough for every window crossing to have its own instant. */
@@ -68,17 +69,6 @@ export interface OutageLog {
   readonly elapsedMs: number;
 }
 
-/** A small, seedable generator (mulberry32), so that a run is reproducible to the request. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function licenseAt(issuedAt: number, expiresAt: number): VerifiedLicense {
   const iat = Math.floor(issuedAt / 1000);

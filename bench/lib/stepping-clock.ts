@@ -2,7 +2,7 @@
  * The schedule tests' simulated clock, plus what a long simulated run needs: moving to an instant
  * one due timer at a time, so that each timer fires at its own instant.
  */
-import { SteppingClock as ScheduleClock } from '../../test/schedule/support/stepping-clock.js';
+import { SteppingClock as ScheduleClock } from '../../test/support/clocks.js';
 
 export class SteppingClock extends ScheduleClock {
   /** Moves to `at` one due timer at a time, awaiting `settle` after each firing. */

@@ -4,7 +4,6 @@
  */
 import { T0, type StepClock } from './clocks.js';
 
-
 /** One turn of the event loop: microtasks and pending I/O callbacks run. */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -17,7 +17,8 @@ import { pino } from 'pino';
 import { DAY, HOUR } from '../../../machines/schedule.js';
 import { CHANNELS, createLicenseAgent, type LicenseAgent, type RefreshMessage, type StateMessage } from '../../../src/index.js';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../../src/issuer/index.js';
-import { SteppingClock } from '../../../test/schedule/support/stepping-clock.js';
+import { SteppingClock } from '../../../test/support/clocks.js';
+import { seededRandom } from '../../../test/support/random.js';
 
 /** The first instant of the story. */
 export const START = Date.UTC(2030, 0, 1);
@@ -64,18 +65,6 @@ export interface TimelineRecord {
   /** Instants at which a license in force expired. */
   readonly expiries: readonly { readonly at: number; readonly licenseId: string }[];
   readonly story: typeof STORY;
-}
-
-/** Mulberry32: a small seeded generator, so that the jitter is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `'{"grace":"early"}'` → `grace.early`; `'"checking"'` → `checking`. */
