@@ -45,20 +45,21 @@ describe('Retry-After', () => {
     [503, 'seconds', 'static-jwt'],
     [429, 'date', 'static-jwt'],
   ] as Array<[number, Form, Mode]>)('after a %i with Retry-After as %s (%s mode), asks again no sooner than it says, even past the regular tick', async (status, form, mode) => {
-    // A Retry-After date is 1 to 2 s ahead (whole seconds): the interval must be longer, or the cap
-    // would apply. The answer is held about a second: an agent that measured the date from when it
-    // sent the request, not from when the answer came, would wait that much too long.
+    // A Retry-After of 2 s (as a date, 2 to 3 s ahead: whole seconds): the interval must be longer,
+    // or the cap would apply. The answer is held until 0.7 s before the tick (time enough for a loaded
+    // machine to record the failure before it): an agent that measured the date from when it sent
+    // the request, not from when the answer came, would wait that much too long.
     const { agent, license, server, named, tick } = await failBeforeTick({
-      status, form, mode, delayMs: 1_000, holdMs: 300,
+      status, form, mode, delayMs: 2_000, holdMs: 700,
       // The first tick leaves the agent a second and more to send its manual refresh, on a loaded machine too.
-      ...(form === 'date' ? { intervalMs: 3_200, firstTickInMs: 2_000 } : { intervalMs: 2_000, firstTickInMs: 1_500 }),
+      ...(form === 'date' ? { intervalMs: 4_500, firstTickInMs: 2_200 } : { intervalMs: 3_000, firstTickInMs: 2_000 }),
     });
     const warnings = await refreshWarnings(faults, 1, 1_000);
     const retryAt = named[0]!;
     // Honouring the header moves the next refresh past the tick it would otherwise have kept.
     expect(retryAt).toBeGreaterThan(tick + 500);
     expect(Date.parse(agent.status().nextRefreshAt as string)).toBeGreaterThanOrEqual(retryAt);
-    await waitFor(() => server.requests.length >= 2, 4_000, 'the next attempt');
+    await waitFor(() => server.requests.length >= 2, 6_000, 'the next attempt');
 
     expect(warnings[0]!.level).toBe(WARN);
     const next = server.requests[1]!.receivedAt;
@@ -71,11 +72,11 @@ describe('Retry-After', () => {
     [503, 'seconds', 'api-key'],
     [429, 'date', 'static-jwt'],
   ] as Array<[number, Form, Mode]>)('after a %i with a Retry-After of 10 s as %s (%s mode), waits no longer than the regular interval', async (status, form, mode) => {
-    // The kept tick would come 0.4 s after the failure, the uncapped Retry-After 10 s after it, the
+    // The kept tick would come 0.7 s after the failure, the uncapped Retry-After 10 s after it, the
     // capped one an interval (2 s) after it.
     const intervalMs = 2_000;
     const { agent, license, server, failedAt } = await failBeforeTick({
-      status, form, mode, delayMs: 10_000, intervalMs, firstTickInMs: 1_800, holdMs: 400,
+      status, form, mode, delayMs: 10_000, intervalMs, firstTickInMs: 1_800, holdMs: 700,
     });
     expect(Date.parse(agent.status().nextRefreshAt as string) - failedAt).toBe(intervalMs);
     await waitFor(() => server.requests.length >= 2, 4_000, 'the next attempt');
