@@ -2,7 +2,7 @@
  * The types the statechart shares with its providers: its input, context, events, and what the
  * fetch actor takes and returns. No behaviour here.
  */
-import type { VerifiedLicense } from '../src/license/claims.js';
+import type { VerifiedLicense } from './license.js';
 
 export type AgentMode = 'api-key' | 'static-jwt' | 'community';
 
@@ -26,10 +26,11 @@ export interface AgentInput {
   /** When that license was last refreshed successfully (from the cache), if known. */
   readonly lastRefreshAt: number | undefined;
   /**
-   * API-key mode without a license fetched with this key: fetch at once, and back off quickly on
-   * failure (whatever a configured static JWT may serve meanwhile).
+   * API-key mode without a license fetched with this key: the refresh region starts in its
+   * first-license phase (fetch at once, back off quickly on failure), whatever a configured static
+   * JWT may serve meanwhile. Read once, at start.
    */
-  readonly awaitingFirstLicense: boolean;
+  readonly needsFirstLicense: boolean;
   /**
    * Static-JWT mode with an API key configured too: should the configured license lapse past its
    * grace period, the agent falls back to the API key from then on (SoftClient4ES's order: the JWT
@@ -38,14 +39,19 @@ export interface AgentInput {
   readonly apiKeyFallback?: boolean | undefined;
 }
 
-/** What a refresh attempt reports back to whoever asked for it (`refreshNow()`). */
+/** What came of one refresh attempt: emitted as `refresh.completed` when it ends. */
 export interface RefreshOutcome {
-  readonly attempt: number;
   readonly ok: boolean;
+  /** Forced by the 48-hour threshold, rather than the regular tick, a retry or a request. */
   readonly forced: boolean;
+  /** When the attempt ended, on the machine's clock. */
   readonly at: number;
+  /** Why it failed; `undefined` when it succeeded. */
   readonly error: unknown;
 }
+
+/** What the statechart tells its agent: `actor.on('refresh.completed', ...)`. */
+export type AgentEmitted = { type: 'refresh.completed'; outcome: RefreshOutcome };
 
 /**
  * What the machine is started with: what the agent knows, and its time source. Time travels in the
@@ -63,8 +69,8 @@ export interface AgentContext extends Omit<MachineInput, 'lastRefreshAt'> {
   readonly forcedNotBefore: number;
   /** Consecutive failed attempts; drives the backoff. */
   readonly failures: number;
-  readonly attempts: number;
-  readonly lastOutcome: RefreshOutcome | undefined;
+  /** When the last refresh attempt ended, successful or not; `undefined` before the first. */
+  readonly lastAttemptAt: number | undefined;
 }
 
 /**

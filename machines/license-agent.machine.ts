@@ -18,8 +18,8 @@
  *   within a week), `expiringSoon` (under 48 h), `grace` (expired: early, then mid) and `degraded`
  *   (grace over: the server runs as Community until a refresh succeeds).
  */
-import { assign, fromPromise, raise, setup } from 'xstate';
-import type { AgentContext, AgentEvent, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from './context.js';
+import { assign, emit, fromPromise, raise, setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import type { AgentContext, AgentEmitted, AgentEvent, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput, RefreshOutcome } from './context.js';
 import {
   expiresAtOf,
   firstRefreshAt,
@@ -31,7 +31,19 @@ import {
 import { DAY, FORCED_RETRY_MS, expiryThresholdAt, isWithinExpiryThreshold } from './schedule.js';
 import { MONTH_NOTICE_MS, WEEK_NOTICE_MS, earlyGraceMs, validityLeafAt, type ValidityLeaf } from './validity.js';
 
-export type { AgentContext, AgentEvent, AgentInput, AgentMode, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput, MachineTime, RefreshOutcome } from './context.js';
+export type {
+  AgentContext,
+  AgentEmitted,
+  AgentEvent,
+  AgentInput,
+  AgentMode,
+  ExpiryNoticeStage,
+  FetchInput,
+  FetchOutput,
+  MachineInput,
+  MachineTime,
+  RefreshOutcome,
+} from './context.js';
 export { forcedRefreshAt, hasRefreshPath } from './refresh-policy.js';
 
 function notProvided(name: string): never {
@@ -39,6 +51,7 @@ function notProvided(name: string): never {
 }
 
 const CHECK_VALIDITY = '#licenseAgent.validity.checking';
+const DECIDE_REFRESH = '#licenseAgent.refresh.deciding';
 
 /**
  * A refresh that brings a license, or a jump of the clock, sends the validity region back through
@@ -52,6 +65,68 @@ const RECHECK = { 'license.adopted': CHECK_VALIDITY, 'clock.wake': CHECK_VALIDIT
 const until = (context: AgentContext, instant: number) => Math.max(0, instant - context.time.now());
 const expiry = (context: AgentContext) => expiresAtOf(context) ?? Number.POSITIVE_INFINITY;
 
+type FetchDone = DoneActorEvent<FetchOutput>;
+type FetchFailed = ErrorActorEvent;
+
+/** How an attempt came about: what its outcome says, and which backoff its failure takes. */
+interface FetchKind {
+  /** The invoked fetch's id: its done and error events are `xstate.done.actor.<id>`. */
+  readonly id: 'firstLicenseFetch' | 'regularFetch' | 'forcedFetch';
+  /** Forced by the 48-hour threshold. */
+  readonly forced: boolean;
+  /** Part of the first-license phase: a failure backs off quickly, a success ends the phase. */
+  readonly firstLicense: boolean;
+}
+
+/**
+ * A state that fetches a license (the regular refresh, the forced one, the first license's), then
+ * decides afresh on success and waits in its sibling `retryWait` on failure. One builder, so that the
+ * three cannot drift apart: they differ only in what `kind` says.
+ */
+function fetchingState(kind: FetchKind) {
+  const succeeded = [
+    { type: 'adoptLicense', params: ({ event }: { event: FetchDone }) => ({ license: event.output }) },
+    'recordSuccess',
+    'persistLicense',
+  ] as const;
+  const report = { type: 'reportOutcome', params: ({ context }: { context: AgentContext }) => outcome(context, kind, undefined) } as const;
+  return {
+    invoke: {
+      id: kind.id,
+      src: 'fetchLicense',
+      input: ({ context, event }: { context: AgentContext; event: AgentEvent }): FetchInput => ({
+        mode: context.mode,
+        license: context.license,
+        forced: kind.forced,
+        manual: event.type === 'refresh.now',
+        lastRefreshAt: context.lastRefreshAt,
+      }),
+      onDone: [
+        // Only a license that came in re-checks validity: a "no change" (204) changes no stage.
+        {
+          guard: { type: 'broughtLicense', params: ({ event }: { event: FetchDone }) => ({ license: event.output }) },
+          target: DECIDE_REFRESH,
+          actions: [...succeeded, 'announceLicense', report],
+        },
+        { target: DECIDE_REFRESH, actions: [...succeeded, report] },
+      ],
+      onError: {
+        target: 'retryWait',
+        actions: [
+          { type: 'recordFailure', params: ({ event }: { event: FetchFailed }) => ({ error: event.error, firstLicense: kind.firstLicense }) },
+          { type: 'logRefreshFailure', params: ({ event }: { event: FetchFailed }) => ({ error: event.error, forced: kind.forced }) },
+          { type: 'reportOutcome', params: ({ context, event }: { context: AgentContext; event: FetchFailed }) => outcome(context, kind, event.error ?? new Error('refresh failed')) },
+        ],
+      },
+    },
+  } as const;
+}
+
+/** Reported after `recordSuccess` or `recordFailure`: the instant they recorded, not a later reading. */
+function outcome(context: AgentContext, kind: FetchKind, error: unknown): RefreshOutcome {
+  return { ok: error === undefined, forced: kind.forced, at: context.lastAttemptAt ?? context.time.now(), error };
+}
+
 /**
  * The license agent's statechart. Pure: the same input (time source included) gives the same
  * behaviour. Defined once per process: a definition is some 50 KiB of state nodes, which each agent
@@ -62,17 +137,20 @@ export const licenseAgentMachine = setup({
     context: {} as AgentContext,
     events: {} as AgentEvent,
     input: {} as MachineInput,
+    emitted: {} as AgentEmitted,
   },
   actors: {
     fetchLicense: fromPromise<FetchOutput, FetchInput>(async () => notProvided('fetchLicense')),
   },
   guards: {
-    hasNoRefreshPath: ({ context }) => !context.networkAllowed || !hasRefreshPath(context),
+    isNetworkOff: ({ context }) => !context.networkAllowed,
+    hasNoRefreshPath: ({ context }) => !hasRefreshPath(context),
     canRefresh: ({ context }) => context.networkAllowed && hasRefreshPath(context),
-    needsFirstLicense: ({ context }) => context.awaitingFirstLicense,
+    needsFirstLicense: ({ context }) => context.needsFirstLicense,
+    broughtLicense: (_, params: { license: FetchOutput }) => params.license !== undefined,
     // Refresh disabled is SoftClient4ES's driver mode: one fetch at start (when a license is needed),
     // then no implicit request, whatever came of it. A manual refresh still goes out.
-    isAutomaticRefreshOff: ({ context }) => !context.refreshEnabled && (!context.awaitingFirstLicense || context.attempts > 0),
+    isAutomaticRefreshOff: ({ context }) => !context.refreshEnabled,
     isForcedRefreshDue: ({ context }) => context.time.now() >= forcedRefreshAt(context),
     canFallBackToApiKey: ({ context }) => context.mode === 'static-jwt' && context.apiKeyFallback === true && context.networkAllowed,
     isValidity: ({ context }, params: { leaf: ValidityLeaf }) =>
@@ -81,6 +159,9 @@ export const licenseAgentMachine = setup({
   delays: {
     refreshInterval: ({ context }) => until(context, context.nextRefreshAt),
     forcedRefreshDue: ({ context }) => until(context, forcedRefreshAt(context)),
+    // The first-license phase has one timer: its backoff (set on failure), or the 48-hour
+    // threshold of a license that serves meanwhile, whichever comes first.
+    firstLicenseRetry: ({ context }) => until(context, Math.min(context.nextRefreshAt, forcedRefreshAt(context))),
     monthBeforeExpiry: ({ context }) => until(context, expiry(context) - MONTH_NOTICE_MS),
     weekBeforeExpiry: ({ context }) => until(context, expiry(context) - WEEK_NOTICE_MS),
     expiryThreshold: ({ context }) => until(context, expiryThresholdAt(expiresAtOf(context))),
@@ -90,17 +171,15 @@ export const licenseAgentMachine = setup({
     dailyReminder: DAY,
   },
   actions: {
-    adoptLicense: assign(({ context, event }) => {
-      const received = (event as unknown as { output: FetchOutput }).output;
-      return { license: received ?? context.license };
-    }),
+    /** A 204 ("no change") brings no license: the one in force stays. */
+    adoptLicense: assign((_, params: { license: FetchOutput }) => (params.license ? { license: params.license } : {})),
     announceLicense: raise({ type: 'license.adopted' }),
     announceLapse: raise({ type: 'license.lapsed' }),
+    reportOutcome: emit((_, params: RefreshOutcome) => ({ type: 'refresh.completed' as const, outcome: params })),
     /** From now on the API key is the license's source, as SoftClient4ES resolves it. */
-    switchToApiKey: assign({ mode: 'api-key' as const, awaitingFirstLicense: true, apiKeyFallback: false, failures: 0 }),
-    recordSuccess: assign(({ context }, params: { forced: boolean }) => {
+    switchToApiKey: assign({ mode: 'api-key' as const, apiKeyFallback: false, failures: 0 }),
+    recordSuccess: assign(({ context }) => {
       const now = context.time.now();
-      const attempt = context.attempts + 1;
       return {
         lastRefreshAt: now,
         nextRefreshAt: nextRegularRefreshAt(context, now, now, context.time.random()),
@@ -108,23 +187,15 @@ export const licenseAgentMachine = setup({
         // that does not leaves the 48-hour timer in charge, to the minute.
         forcedNotBefore: isWithinExpiryThreshold(expiresAtOf(context), now) ? now + FORCED_RETRY_MS : now,
         failures: 0,
-        awaitingFirstLicense: false,
-        attempts: attempt,
-        lastOutcome: { attempt, ok: true, forced: params.forced, at: now, error: undefined },
+        lastAttemptAt: now,
       };
     }),
-    recordFailure: assign(({ context, event }, params: { forced: boolean }) => {
-      const error = (event as unknown as { error: unknown }).error;
+    recordFailure: assign(({ context }, params: { error: unknown; firstLicense: boolean }) => {
       const now = context.time.now();
-      const attempt = context.attempts + 1;
-      return {
-        ...scheduleAfterFailure(context, error, now, context.time.random),
-        attempts: attempt,
-        lastOutcome: { attempt, ok: false, forced: params.forced, at: now, error },
-      };
+      return { ...scheduleAfterFailure(context, params.error, now, context.time.random, params.firstLicense), lastAttemptAt: now };
     }),
     persistLicense: () => notProvided('persistLicense'),
-    logRefreshFailure: () => notProvided('logRefreshFailure'),
+    logRefreshFailure: (_, _params: { error: unknown; forced: boolean }) => notProvided('logRefreshFailure'),
     logExpiryNotice: (_, _params: { stage: ExpiryNoticeStage }) => notProvided('logExpiryNotice'),
     logGrace: () => notProvided('logGrace'),
     logDegraded: () => notProvided('logDegraded'),
@@ -139,30 +210,54 @@ export const licenseAgentMachine = setup({
       nextRefreshAt: firstRefreshAt(input, now, input.time.random()),
       forcedNotBefore: now,
       failures: 0,
-      attempts: 0,
-      lastOutcome: undefined,
+      lastAttemptAt: undefined,
     };
   },
   states: {
     refresh: {
-      initial: 'idle',
+      initial: 'starting',
       on: {
         'agent.stop': '.stopped',
         // The configured JWT passed its grace period and an API key is configured too: fetch with it.
-        'license.lapsed': { guard: 'canFallBackToApiKey', target: '.refreshing', actions: 'switchToApiKey' },
+        'license.lapsed': { guard: 'canFallBackToApiKey', target: '.firstLicense', actions: 'switchToApiKey' },
       },
       states: {
-        /** Decides where to go: at start-up and after every refresh attempt. */
-        idle: {
+        /** Decides how the agent begins: offline, with its first license to fetch, or on schedule. */
+        starting: {
+          always: [
+            { guard: 'isNetworkOff', target: 'offline' },
+            { guard: 'hasNoRefreshPath', target: 'offline' },
+            { guard: 'needsFirstLicense', target: 'firstLicense' },
+            { target: 'deciding' },
+          ],
+        },
+        /** Decides what comes next: after start-up and after every refresh attempt. */
+        deciding: {
           always: [
             { guard: 'hasNoRefreshPath', target: 'offline' },
-            { guard: 'needsFirstLicense', target: 'refreshing' },
             { guard: 'isAutomaticRefreshOff', target: 'offline' },
             { guard: 'isForcedRefreshDue', target: 'forcedRefresh' },
             { target: 'scheduled' },
           ],
         },
-        /** No automatic refresh: no refresh path, or refresh disabled. A manual one may still run. */
+        /**
+         * No license fetched with this API key yet (a first start, a new key, a configured JWT that
+         * lapsed): fetch one now, and after a failure retry on a short backoff (30 s doubling to
+         * 15 min) rather than the daily tick. Ends with the first success.
+         */
+        firstLicense: {
+          initial: 'fetching',
+          states: {
+            fetching: fetchingState({ id: 'firstLicenseFetch', forced: false, firstLicense: true }),
+            retryWait: {
+              // Driver mode: the one fetch at start is all; the license in force (or Community) stays.
+              always: { guard: 'isAutomaticRefreshOff', target: '#licenseAgent.refresh.offline' },
+              after: { firstLicenseRetry: 'fetching' },
+              on: { 'refresh.now': 'fetching', 'clock.wake': { target: 'retryWait', reenter: true } },
+            },
+          },
+        },
+        /** No automatic refresh: no refresh path, network off, or refresh disabled. A manual one may still run. */
         offline: {
           on: { 'refresh.now': { guard: 'canRefresh', target: 'refreshing' } },
         },
@@ -175,61 +270,20 @@ export const licenseAgentMachine = setup({
           // After a clock jump, re-enter to re-arm both timers against the clock.
           on: { 'refresh.now': 'refreshing', 'clock.wake': { target: 'scheduled', reenter: true } },
         },
-        refreshing: {
-          invoke: {
-            id: 'regularFetch',
-            src: 'fetchLicense',
-            input: ({ context, event }) => ({
-              mode: context.mode,
-              license: context.license,
-              forced: false,
-              manual: event.type === 'refresh.now',
-              lastRefreshAt: context.lastRefreshAt,
-            }),
-            onDone: {
-              target: 'idle',
-              actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: false } }, 'persistLicense', 'announceLicense'],
-            },
-            onError: {
-              target: 'degradedWarning',
-              actions: [{ type: 'recordFailure', params: { forced: false } }, 'logRefreshFailure'],
-            },
-          },
-        },
+        refreshing: fetchingState({ id: 'regularFetch', forced: false, firstLicense: false }),
         /** The license expires within 48 hours (or has expired): refresh now, whatever the schedule says. */
-        forcedRefresh: {
-          invoke: {
-            id: 'forcedFetch',
-            src: 'fetchLicense',
-            input: ({ context }) => ({
-              mode: context.mode,
-              license: context.license,
-              forced: true,
-              manual: false,
-              lastRefreshAt: context.lastRefreshAt,
-            }),
-            onDone: {
-              target: 'idle',
-              actions: ['adoptLicense', { type: 'recordSuccess', params: { forced: true } }, 'persistLicense', 'announceLicense'],
-            },
-            onError: {
-              target: 'degradedWarning',
-              actions: [{ type: 'recordFailure', params: { forced: true } }, 'logRefreshFailure'],
-            },
-          },
-        },
+        forcedRefresh: fetchingState({ id: 'forcedFetch', forced: true, firstLicense: false }),
         /**
          * The last refresh failed (and was logged on the way in): the current license stays in use
-         * and the agent waits, as in `scheduled`, for the next tick (or the backoff, while it has
-         * no license at all).
+         * and the agent waits, as in `scheduled`, for the next tick or the forced retry's backoff.
          */
-        degradedWarning: {
+        retryWait: {
           always: { guard: 'isAutomaticRefreshOff', target: 'offline' },
           after: {
             refreshInterval: 'refreshing',
             forcedRefreshDue: 'forcedRefresh',
           },
-          on: { 'refresh.now': 'refreshing', 'clock.wake': { target: 'degradedWarning', reenter: true } },
+          on: { 'refresh.now': 'refreshing', 'clock.wake': { target: 'retryWait', reenter: true } },
         },
         stopped: { type: 'final' },
       },

@@ -86,14 +86,18 @@ function retryAfterMs(error: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-/** After a failure: when may each kind of refresh run again? */
-export function scheduleAfterFailure(context: AgentContext, error: unknown, now: number, random: () => number) {
+/**
+ * After a failure: when may each kind of refresh run again? In the first-license phase (no license
+ * fetched with this key yet) the regular tick gives way to a short backoff, unless the server
+ * refused the key: asking again soon will not change its mind.
+ */
+export function scheduleAfterFailure(context: AgentContext, error: unknown, now: number, random: () => number, firstLicense: boolean) {
   const failures = context.failures + 1;
   const waitAtLeast = Math.min(retryAfterMs(error), context.intervalMs);
   // Keep the regular tick where it was unless it has passed: a failure never skips nor adds a tick.
   let nextRefreshAt = context.nextRefreshAt > now ? context.nextRefreshAt : nextRegularRefreshAt(context, now, now, random());
   let forcedNotBefore = now + backoffDelay(failures, FORCED_BACKOFF, random());
-  if (context.awaitingFirstLicense && !isRejection(error)) {
+  if (firstLicense && !isRejection(error)) {
     nextRefreshAt = now + backoffDelay(failures, UNLICENSED_BACKOFF, random());
   }
   if (isRejection(error)) forcedNotBefore = nextRefreshAt;

@@ -124,11 +124,11 @@ const BASE_INPUT = {
  * running; a first start has nothing on record and fetches at once.
  */
 function agentInput(cohort: Cohort, end: number, time: MachineInput['time']): MachineInput {
-  if (cohort === 'firstStart') return { ...BASE_INPUT, time, license: undefined, lastRefreshAt: undefined, awaitingFirstLicense: true };
+  if (cohort === 'firstStart') return { ...BASE_INPUT, time, license: undefined, lastRefreshAt: undefined, needsFirstLicense: true };
   const cadence = end - T0 <= 7 * DAY ? 6 * HOUR : DAY;
   const lastRefreshAt = T0 - time.random() * cadence;
   const license = licenseAt(lastRefreshAt, Math.min(lastRefreshAt + LICENSE_MS, end));
-  return { ...BASE_INPUT, time, license, lastRefreshAt, awaitingFirstLicense: false };
+  return { ...BASE_INPUT, time, license, lastRefreshAt, needsFirstLicense: false };
 }
 
 interface Recording {

@@ -124,7 +124,7 @@ function fleetInput(jitter: number) {
     gracePeriodMs: 14 * DAY,
     license: undefined,
     lastRefreshAt: undefined,
-    awaitingFirstLicense: true,
+    needsFirstLicense: true,
   };
 }
 

@@ -23,7 +23,7 @@ const DAYS = 3_650;
 const EVENTS = 100_000_000;
 const TIME_LIMIT_MS = 60_000;
 const HEAP_TOLERANCE_BYTES = 1024 * 1024;
-const BUSY_STATES = new Set(['created', 'idle', 'refreshing', 'forcedRefresh']);
+const BUSY_STATES = new Set(['created', 'firstLicense.fetching', 'refreshing', 'forcedRefresh']);
 
 function record(agent: LicenseAgent, calls: number): void {
   for (let i = 0; i < calls; i++) agent.telemetry.recordQuery();

@@ -6,12 +6,15 @@
 /** Fill colours of states, by state key. */
 export const STATE_FILLS: Readonly<Record<string, string>> = {
   // refresh region
-  idle: '#e5e7eb',
+  starting: '#e5e7eb',
+  deciding: '#e5e7eb',
+  firstLicense: '#fef3c7',
+  fetching: '#93c5fd',
   offline: '#d1d5db',
   scheduled: '#dbeafe',
   refreshing: '#93c5fd',
   forcedRefresh: '#c4b5fd',
-  degradedWarning: '#fca5a5',
+  retryWait: '#fca5a5',
   stopped: '#9ca3af',
   // validity region
   checking: '#e5e7eb',

@@ -10,7 +10,7 @@ import { toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
 export type StateKind = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
 
 export interface ChartState {
-  /** The state node's id: `licenseAgent.refresh.idle`. */
+  /** The state node's id: `licenseAgent.refresh.deciding`. */
   readonly id: string;
   readonly key: string;
   readonly kind: StateKind;

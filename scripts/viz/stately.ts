@@ -11,9 +11,14 @@
  */
 import type { AnyStateMachine } from 'xstate';
 
-/** Drops functions (and the `undefined` they leave) so that only the statechart's structure remains. */
-function withoutCode(_key: string, value: unknown): unknown {
-  return typeof value === 'function' ? undefined : value;
+/**
+ * Drops functions (and the `undefined` they leave) so that only the statechart's structure remains.
+ * Params computed from the event (the fetched license, the failure) become the marker `(dynamic)`:
+ * the editor shows that the guard or action takes them, and the diagram says the same.
+ */
+function withoutCode(key: string, value: unknown): unknown {
+  if (typeof value !== 'function') return value;
+  return key === 'params' ? '(dynamic)' : undefined;
 }
 
 /** The importable config of `machine` as JSON, two-space indented, ending with a newline. */

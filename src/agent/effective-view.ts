@@ -5,19 +5,15 @@
  * the expiry is logged, a change of terms is logged and announced, a cold start is not an upgrade.
  */
 import type { Logger } from 'pino';
-import type { SnapshotFrom } from 'xstate';
-import type { LicenseAgentMachine } from '../../machines/license-agent.machine.js';
 import { QUOTA_NAMES, type Tier, type VerifiedLicense } from '../license/claims.js';
 import {
   COMMUNITY_LICENSE,
   effectiveLicense,
   featureSet,
   type EffectiveLicense,
-  type GraceStage,
   type ValidityStage,
 } from '../license/effective.js';
-
-export type Snapshot = SnapshotFrom<LicenseAgentMachine>;
+import { validityOf, type Snapshot } from './snapshot.js';
 
 /** Same tier, features, quotas and standing: only the expiry (or nothing) moved. */
 function sameTerms(a: EffectiveLicense, b: EffectiveLicense): boolean {
@@ -38,19 +34,6 @@ function tierChange(previous: EffectiveLicense, next: EffectiveLicense): string 
   return `license terms changed: ${next.tier}`;
 }
 
-/**
- * The validity region's stage and grace part; `checking` never lasts, so it maps to `valid`, as does
- * `stopped` (the view keeps the stage it saw last).
- */
-export function validityOf(snapshot: Snapshot): { stage: ValidityStage; grace: GraceStage } {
-  const value = (snapshot.value as { validity?: unknown }).validity;
-  if (value === 'expiringSoon' || value === 'degraded') return { stage: value, grace: 'none' };
-  if (typeof value === 'object' && value !== null && 'grace' in value) {
-    return { stage: 'grace', grace: (value as { grace: 'early' | 'mid' }).grace };
-  }
-  return { stage: 'valid', grace: 'none' };
-}
-
 export interface EffectiveViewEvents {
   /** A license came in (a refresh, a peer's, the first one): the clock is checked against it. */
   readonly onLicense: (license: VerifiedLicense | undefined) => void;
@@ -64,7 +47,8 @@ export class EffectiveLicenseView {
   #license: EffectiveLicense = COMMUNITY_LICENSE;
   #features: Readonly<Record<string, true>> = featureSet(COMMUNITY_LICENSE);
   #source: VerifiedLicense | undefined;
-  #key: string | undefined;
+  /** The stage and grace part the license was last computed for: `grace/early`. */
+  #standing: string | undefined;
   /** The validity stage of the license in force, as of the last snapshot before any stop. */
   #stage: ValidityStage = 'valid';
   /** False until the first license is adopted: a cold start is not an upgrade. */
@@ -94,15 +78,15 @@ export class EffectiveLicenseView {
   follow(snapshot: Snapshot): void {
     const { license } = snapshot.context;
     const { stage, grace } = validityOf(snapshot);
-    if (stage === 'valid' && (snapshot.value as { validity?: unknown }).validity === 'stopped') return;
+    if (snapshot.matches({ validity: 'stopped' })) return;
     this.#stage = stage;
-    const key = `${stage}/${grace}`;
-    if (license === this.#source && key === this.#key) return;
+    const standing = `${stage}/${grace}`;
+    if (license === this.#source && standing === this.#standing) return;
     const next = effectiveLicense(license, stage, grace);
     const previous = this.#license;
     const renewed = license !== this.#source;
     this.#source = license;
-    this.#key = key;
+    this.#standing = standing;
     this.#license = next;
     this.#features = featureSet(next);
     if (renewed) this.#events.onLicense(license);

@@ -6,32 +6,10 @@
  * that agent sees.
  */
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AgentContext, ExpiryNoticeStage, FetchInput, FetchOutput, MachineInput } from '../../machines/context.js';
+import type { FetchInput, FetchOutput, MachineInput } from '../../machines/context.js';
 import { licenseAgentMachine } from '../../machines/license-agent.machine.js';
 import type { AgentClock } from '../clock.js';
-
-/** What an action effect is given: the machine's context at the time it runs. */
-export interface EffectArgs {
-  readonly context: AgentContext;
-}
-
-/** The fetch: a verified successor license, or `undefined` when the server said "no change". */
-export type FetchLicense = (input: FetchInput, signal: AbortSignal) => Promise<FetchOutput>;
-
-/** One agent's implementations of the statechart's placeholders. */
-export interface AgentEffects {
-  /**
-   * Told of an effect that threw: a log line or a cache write that fails must not stop the
-   * statechart (an error in an action puts the whole actor in error), so it is reported and skipped.
-   */
-  readonly onEffectError: (error: unknown, effect: string) => void;
-  readonly fetchLicense: FetchLicense;
-  readonly persistLicense: (args: EffectArgs) => void;
-  readonly logRefreshFailure: (args: EffectArgs) => void;
-  readonly logExpiryNotice: (args: EffectArgs, params: { stage: ExpiryNoticeStage }) => void;
-  readonly logGrace: (args: EffectArgs) => void;
-  readonly logDegraded: (args: EffectArgs) => void;
-}
+import type { AgentEffects } from '../effects/create-effects.js';
 
 /** Keyed by actor system: one per agent, shared by its statechart and the fetch actor it invokes. */
 const effectsBySystem = new WeakMap<object, AgentEffects>();
@@ -62,7 +40,7 @@ const provideEffects = () => licenseAgentMachine.provide({
   },
   actions: {
     persistLicense: (args) => runEffect('persistLicense', args.system, args),
-    logRefreshFailure: (args) => runEffect('logRefreshFailure', args.system, args),
+    logRefreshFailure: (args, failure) => runEffect('logRefreshFailure', args.system, args, failure),
     logExpiryNotice: (args, params) => runEffect('logExpiryNotice', args.system, args, params),
     logGrace: (args) => runEffect('logGrace', args.system, args),
     logDegraded: (args) => runEffect('logDegraded', args.system, args),

@@ -116,9 +116,9 @@ function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedL
     // Driver mode (refresh disabled) fetches once at start, unless the cache is under an interval old.
     const { enabled, intervalMs } = deps.config.refresh;
     const stale = !enabled && cached.fetchedAt + intervalMs <= deps.now;
-    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: expired || stale };
+    return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, needsFirstLicense: expired || stale };
   }
-  return { license: cachedLicense, lastRefreshAt: undefined, awaitingFirstLicense: true };
+  return { license: cachedLicense, lastRefreshAt: undefined, needsFirstLicense: true };
 }
 
 /**
@@ -127,14 +127,14 @@ function apiKeyInput(cachedLicense: VerifiedLicense | undefined, cached: CachedL
  */
 async function staticInput(configured: VerifiedLicense, cached: CachedLicense | undefined, deps: StartupDeps) {
   if (!cached || cached.licenseId !== configured.claims.sub) {
-    return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
+    return { license: configured, lastRefreshAt: undefined, needsFirstLicense: false };
   }
   const cachedLicense = await verifyStored(cached.jwt, deps);
   if (!cachedLicense) deps.log.warn('cached license no longer verifies; using the configured license');
   if (!cachedLicense || cachedLicense.claims.sub !== configured.claims.sub || (cachedLicense.claims.iat ?? 0) < (configured.claims.iat ?? 0)) {
-    return { license: configured, lastRefreshAt: undefined, awaitingFirstLicense: false };
+    return { license: configured, lastRefreshAt: undefined, needsFirstLicense: false };
   }
-  return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, awaitingFirstLicense: false };
+  return { license: cachedLicense, lastRefreshAt: cached.fetchedAt, needsFirstLicense: false };
 }
 
 /**
@@ -224,7 +224,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
 
   const mode = resolveMode(config, configured === undefined ? undefined : withinGrace(configured, deps) ? 'in-force' : 'lapsed');
   if (mode === 'api-key' && configured) log.warn('configured license key is past its grace period; using the API key instead');
-  let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'awaitingFirstLicense'>;
+  let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'needsFirstLicense'>;
   if (mode === 'api-key') {
     const fingerprint = keyFingerprint as string;
     // The JWT fetched with an API key (ours, or SoftClient4ES's beside us): never a static one.
@@ -237,7 +237,7 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   } else {
     // No license, or a configured one that does not verify: Community, with no refresh path to trust.
     if (!config.licenseKey) log.info('no license configured - running in Community mode');
-    chosen = { license: undefined, lastRefreshAt: undefined, awaitingFirstLicense: false };
+    chosen = { license: undefined, lastRefreshAt: undefined, needsFirstLicense: false };
   }
 
   return {

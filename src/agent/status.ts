@@ -3,7 +3,7 @@
  * `SHOW LICENSE` and `REFRESH LICENSE`. Pure functions of the statechart's snapshot and the config;
  * built on request, never on the hot path.
  */
-import type { AgentContext, AgentMode } from '../../machines/context.js';
+import type { AgentContext, AgentMode, RefreshOutcome } from '../../machines/context.js';
 import { expiresAtOf, forcedRefreshAt, hasRefreshPath } from '../../machines/refresh-policy.js';
 import { daysExpired, daysRemaining, graceDaysRemaining } from '../../machines/validity.js';
 import { formatDuration } from '../config/duration.js';
@@ -13,9 +13,8 @@ import type { Quotas, Tier } from '../license/claims.js';
 import type { EffectiveLicense, GraceStage, ValidityStage } from '../license/effective.js';
 import type { AgentConfig } from '../config/options.js';
 import { tokenUrl } from '../net/api-key-client.js';
+import type { RefreshState } from './snapshot.js';
 
-/** The refresh region's states, as `status().state` reports them. */
-export type RefreshState = 'idle' | 'offline' | 'scheduled' | 'refreshing' | 'forcedRefresh' | 'degradedWarning' | 'stopped';
 
 export interface AgentStatus {
   readonly mode: AgentMode;
@@ -97,6 +96,8 @@ export interface AgentView {
   readonly state: RefreshState | 'created';
   readonly validity: ValidityStage;
   readonly context: AgentContext | undefined;
+  /** The last refresh attempt's outcome, as the statechart reported it. */
+  readonly lastOutcome: RefreshOutcome | undefined;
   readonly license: EffectiveLicense;
   readonly instanceId: string | null;
   readonly stateDir: string | null;
@@ -117,7 +118,7 @@ function endpointOf(view: AgentView): string | null {
 function nextRefreshOf(view: AgentView): number | undefined {
   const { context, state } = view;
   if (!context) return undefined;
-  if (state === 'scheduled' || state === 'degradedWarning') return Math.min(context.nextRefreshAt, forcedRefreshAt(context));
+  if (state === 'scheduled' || state === 'retryWait' || state === 'firstLicense.retryWait') return Math.min(context.nextRefreshAt, forcedRefreshAt(context));
   // A tool that reads the state offline still wants to know when the agent would refresh.
   if (state === 'offline' && !context.networkAllowed && context.refreshEnabled && hasRefreshPath(context)) return context.nextRefreshAt;
   return undefined;
@@ -134,7 +135,7 @@ function graceFacts(view: AgentView) {
 
 export function buildStatus(view: AgentView): AgentStatus {
   const { context, license, config } = view;
-  const outcome = context?.lastOutcome;
+  const outcome = view.lastOutcome;
   const expiresAt = context && expiresAtOf(context);
   const claims = context?.license?.claims;
   return {
@@ -243,7 +244,7 @@ export function networkNotice(config: AgentConfig, context: AgentContext): strin
     ? 'telemetry on (disable with SOFTCLIENT4ES_TELEMETRY_ENABLED=false)'
     : `telemetry off (${config.telemetryDisabledBy ?? 'disabled'})`;
   if (!config.refresh.enabled) {
-    return context.awaitingFirstLicense
+    return context.needsFirstLicense
       ? `will contact ${host} once now, then only when a refresh is asked for (refresh disabled: driver mode); ${telemetry}`
       : `offline: refresh disabled, no outbound connections unless a refresh is asked for; ${telemetry}`;
   }

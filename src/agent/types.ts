@@ -1,7 +1,7 @@
 /** The public shapes of the agent's answers and events. */
 import type { EffectiveLicense } from '../license/effective.js';
 import type { Tier } from '../license/claims.js';
-import type { RefreshState } from './status.js';
+import type { RefreshState } from './snapshot.js';
 
 export interface RefreshResult {
   readonly previousTier: Tier;

@@ -4,7 +4,7 @@
  * on a valid cached license has no use for it until its next refresh is due.
  */
 import type { FetchInput } from '../../machines/context.js';
-import type { FetchLicense } from '../agent/machine.js';
+import type { FetchLicense } from './create-effects.js';
 import { LicenseError, LicenseVerificationError } from '../errors.js';
 import type { VerifiedLicense } from '../license/claims.js';
 import { checkSuccessor, type LicenseVerifier } from '../license/verify.js';

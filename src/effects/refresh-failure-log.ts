@@ -15,14 +15,12 @@ import { errorFields } from '../log.js';
  * operator needs: the current license stays, and when the next attempt comes.
  */
 export function createLogRefreshFailure(log: Logger, now: () => number) {
-  return ({ context }: { context: AgentContext }) => {
-    const outcome = context.lastOutcome;
-    if (!outcome || outcome.ok) return;
-    const err = errorFields(outcome.error);
+  return ({ context }: { context: AgentContext }, failure: { error: unknown; forced: boolean }) => {
+    const err = errorFields(failure.error);
     const fields = {
       err,
       mode: context.mode,
-      forced: outcome.forced,
+      forced: failure.forced,
       licenseId: context.license?.claims.sub ?? null,
       nextRefreshAt: isoInstant(context.nextRefreshAt),
     };

@@ -10,8 +10,10 @@
  * not a count, a date that is not a number.
  */
 import { LicenseVerificationError } from '../errors.js';
+import type { LicenseClaims, QuotaName, Quotas, Tier } from '../../machines/license.js';
 
-export type Tier = 'Community' | 'Pro' | 'Enterprise';
+export type { LicenseClaims, QuotaName, Quotas, Tier, VerifiedLicense } from '../../machines/license.js';
+
 export const TIERS: readonly Tier[] = ['Community', 'Pro', 'Enterprise'];
 
 /** The features SoftClient4ES knows; any other string in a license is ignored. */
@@ -29,17 +31,6 @@ export type Feature = (typeof KNOWN_FEATURES)[number];
 export const PLATFORMS = Object.freeze(['PRODUCTION', 'STAGING', 'INTEGRATION', 'DEVELOPMENT'] as const);
 export const DEFAULT_PLATFORM = 'PRODUCTION';
 
-/**
- * Quota values: a number, or `null` for unlimited. The API calls the result-rows quota
- * `max_query_results`; in the JWT (and in SHOW LICENSE) it is `max_result_rows`.
- */
-export interface Quotas {
-  readonly max_materialized_views: number | null;
-  readonly max_query_results: number | null;
-  readonly max_clusters: number | null;
-  readonly max_joins: number | null;
-}
-export type QuotaName = keyof Quotas;
 export const QUOTA_NAMES: readonly QuotaName[] = [
   'max_materialized_views',
   'max_query_results',
@@ -54,34 +45,6 @@ const QUOTA_CLAIMS: Readonly<Record<QuotaName, readonly string[]>> = {
   max_clusters: ['max_clusters'],
   max_joins: ['max_joins'],
 };
-
-/** The claims of a license JWT, as the agent uses them. Times are epoch seconds, as in the JWT. */
-export interface LicenseClaims {
-  /** The license id: the organisation the license is for (`org-acme-123`). */
-  readonly sub: string;
-  readonly tier: Tier;
-  /** The known features the license grants, lower case, in the license's order. */
-  readonly features: readonly string[];
-  readonly quotas: Quotas;
-  readonly trial: boolean;
-  /** Absent in SoftClient4ES's tokens: the rollback check then has nothing to compare. */
-  readonly iat: number | undefined;
-  /** Absent: the license never expires. */
-  readonly exp: number | undefined;
-  readonly refresh_url: string | undefined;
-  /** `PRODUCTION`, `STAGING`, `INTEGRATION` or `DEVELOPMENT` (upper case); absent means production. */
-  readonly platform: string | undefined;
-  /** The license number (`lic-001`). */
-  readonly jti?: string | undefined;
-  /** The organisation's display name. */
-  readonly org_name?: string | undefined;
-}
-
-/** A license JWT that passed verification, with the claims read from it. */
-export interface VerifiedLicense {
-  readonly jwt: string;
-  readonly claims: LicenseClaims;
-}
 
 const quotas = (views: number | null, rows: number | null, clusters: number | null, joins: number | null): Quotas =>
   Object.freeze({ max_materialized_views: views, max_query_results: rows, max_clusters: clusters, max_joins: joins });

@@ -202,7 +202,7 @@ describe('API-key mode: start-up', () => {
     const before = Date.now();
     await agent.start();
     const status = agent.status();
-    expect(status).toMatchObject({ mode: 'api-key', state: 'degradedWarning', tier: 'Community' });
+    expect(status).toMatchObject({ mode: 'api-key', state: 'firstLicense.retryWait', tier: 'Community' });
     const wait = Date.parse(status.nextRefreshAt ?? '') - before;
     expect(wait).toBeGreaterThanOrEqual(24_000 - 50);
     expect(wait).toBeLessThanOrEqual(30_000 + 1_000);

@@ -93,7 +93,8 @@ describe('diagnostics channels', () => {
       await agent.start();
       await waitFor(() => refreshes.length > 0, 5_000);
       expect(refreshes[0]).toMatchObject({ ok: true, forced: false, licenseId: 'lic-1', tier: 'Pro', error: null });
-      expect(states.filter((s) => s.region === 'refresh').map((s) => s.to)).toEqual(['refreshing', 'scheduled']);
+      expect(states.filter((s) => s.region === 'refresh').map((s) => s.to)).toEqual(['firstLicense.fetching', 'scheduled']);
+      expect(states.filter((s) => s.region === 'validity').map((s) => s.to)).toEqual(['valid.longTerm', 'valid.withinMonth']);
       expect(states.some((s) => s.region === 'validity' && s.to.includes('longTerm'))).toBe(true);
     } finally {
       diagnostics_channel.unsubscribe(CHANNELS.state, onState);

@@ -62,7 +62,7 @@ describe('stop()', () => {
     const agent = e2e.agent({ apiKey: 'sk-e2e_stop_key', serverUrl: server.url, stateDir, trustedKeys: server.keys.jwks });
     let stopping: Promise<void> | undefined;
     agent.on('stateChanged', (state) => {
-      if (state === 'refreshing') stopping ??= agent.stop();
+      if (state === 'firstLicense.fetching') stopping ??= agent.stop();
     });
     await agent.start();
     await stopping;

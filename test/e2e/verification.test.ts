@@ -100,7 +100,7 @@ describe('verification of refresh answers', () => {
       apiKey: 'sk-e2e_forged_key', serverUrl: server.url, stateDir: await e2e.tempDir(), trustedKeys: server.keys.jwks, refresh: { interval: '24h' },
     });
     await agent.start();
-    expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Community', state: 'degradedWarning' });
+    expect(agent.status()).toMatchObject({ mode: 'api-key', tier: 'Community', state: 'firstLicense.retryWait' });
     expect(e2e.logs.refreshFailures()[0]?.msg).toMatch(/unknown key/);
   });
 });

@@ -228,7 +228,7 @@ function placeKey(snapshot: AgentSnapshot, timing: Timing): string {
     status: snapshot.status,
     value: snapshot.value,
     refreshPath: hasRefreshPath(context),
-    awaitingFirstLicense: context.awaitingFirstLicense,
+    needsFirstLicense: context.needsFirstLicense,
     forcedDue: now >= forcedRefreshAt(context),
     validityNow: validityLeafAt(expiresAtOf(context), context.gracePeriodMs, now),
     timers: timing.timers.filter(({ due }) => Number.isFinite(due)).map(({ type, due }) => (countsDays(type, timing.timers) ? `${type}:${daysUntil(due, now)}` : type)),

@@ -48,20 +48,28 @@ function effectsOf(transitions: readonly AnyTransitionDefinition[], leaving: str
   for (const transition of transitions) {
     if (transition.eventType.startsWith('xstate.done.actor.')) effects.push('persistLicense');
     if (transition.eventType.startsWith('xstate.error.actor.')) effects.push('logRefreshFailure');
-    if (transition.eventType === 'agent.stop' && transition.source.key === 'refresh' && (leaving === 'refreshing' || leaving === 'forcedRefresh')) {
+    if (transition.eventType === 'agent.stop' && transition.source.key === 'refresh' && leaving !== undefined && FETCHING.has(leaving)) {
       effects.push('fetch aborted');
     }
     for (const node of enteredBy(transition)) {
       // The fetch a transition starts is manual when `refresh.now` asked for it.
-      const effect = node.key === 'refreshing' ? fetchEffect({ forced: false, manual: transition.eventType === 'refresh.now' }) : ENTRY_EFFECTS[node.id];
+      const regular = node.id === 'licenseAgent.refresh.refreshing' || node.id === 'licenseAgent.refresh.firstLicense.fetching';
+      const effect = regular ? fetchEffect({ forced: false, manual: transition.eventType === 'refresh.now' }) : ENTRY_EFFECTS[node.id];
       if (effect !== undefined) effects.push(effect);
     }
   }
   return effects.sort();
 }
 
+/** The refresh region's states that have a fetch in flight. */
+const FETCHING: ReadonlySet<string> = new Set(['refreshing', 'forcedRefresh', 'firstLicense.fetching']);
+
+/** The refresh region's state as a dotted path (`firstLicense.retryWait`). */
 function refreshStateOf(value: unknown): string | undefined {
-  return (value as { refresh?: string } | undefined)?.refresh;
+  const refresh = (value as { refresh?: unknown } | undefined)?.refresh;
+  if (refresh === undefined || typeof refresh === 'string') return refresh;
+  const [key, child] = Object.entries(refresh as Record<string, string>)[0] ?? [];
+  return `${key}.${child}`;
 }
 
 function withoutTime({ time: _time, ...context }: AgentContext): Omit<AgentContext, 'time'> {

@@ -1,7 +1,7 @@
 /**
  * The starting points and the outside world of the agent model: start-up inputs, what a fetch may
  * answer, and how the wall clock may jump. The guards read the context (mode, refreshEnabled,
- * networkAllowed, awaitingFirstLicense, the license's `exp` and the grace period against now), so
+ * networkAllowed, needsFirstLicense, the license's `exp` and the grace period against now), so
  * one start cannot reach every transition: each scenario is a start-up input the agent can really
  * produce, and together they must reach every state and transition of both regions.
  *
@@ -90,7 +90,7 @@ const apiKey = {
   jitter: 0.05,
   license: undefined,
   lastRefreshAt: undefined,
-  awaitingFirstLicense: false,
+  needsFirstLicense: false,
 } as const satisfies AgentInput;
 
 /** API-key mode with a license fetched an hour before start-up and cached. */
@@ -102,7 +102,7 @@ const cachedYearLicense = license('cached', { expiresAt: T0 + 365 * DAY });
 
 /** The refresh region's starting points: modes, first start, refresh disabled, the 48-hour threshold. */
 const REFRESH_SCENARIOS: readonly Scenario[] = [
-  { name: 'API-key first start', input: { ...apiKey, awaitingFirstLicense: true } },
+  { name: 'API-key first start', input: { ...apiKey, needsFirstLicense: true } },
   { name: 'API-key with a cached license', input: cached(cachedYearLicense) },
   { name: 'API-key with a cached license expiring within 48h', input: cached(license('expiring', { expiresAt: T0 + 40 * HOUR })) },
   {
@@ -121,7 +121,7 @@ const REFRESH_SCENARIOS: readonly Scenario[] = [
     input: { ...apiKey, mode: 'static-jwt', apiKeyFallback: true, license: license('lapsing', { expiresAt: T0 - 13 * DAY }) },
   },
   { name: 'API-key with refresh disabled and a cached license', input: cached(cachedYearLicense, { refreshEnabled: false }) },
-  { name: 'API-key with refresh disabled on first start', input: { ...apiKey, refreshEnabled: false, awaitingFirstLicense: true } },
+  { name: 'API-key with refresh disabled on first start', input: { ...apiKey, refreshEnabled: false, needsFirstLicense: true } },
 ];
 
 /** The validity region's starting points: one per stage a license can start in, and the grace variants. */

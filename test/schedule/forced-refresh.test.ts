@@ -46,7 +46,7 @@ describe('the forced refresh at the 48-hour threshold (license expiring at 57 h,
     await advanceTo(T0 + THRESHOLD);
 
     const transitions = logs.filter((line) => line['to'] !== undefined).map((line) => line['to']);
-    expect(transitions).toEqual(['refreshing', 'scheduled', 'refreshing', 'scheduled', 'forcedRefresh', 'scheduled']);
+    expect(transitions).toEqual(['firstLicense.fetching', 'scheduled', 'refreshing', 'scheduled', 'forcedRefresh', 'scheduled']);
   });
 
   it('adopts the license the forced refresh receives', async () => {

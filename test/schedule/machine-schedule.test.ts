@@ -65,7 +65,7 @@ describe('the jittered regular interval', () => {
  * regular refresh comes every 6 hours, so the regular ticks fall at 5 h, 11 h, 17 h and 23 h, and
  * none of them coincides with the 48-hour threshold at 12 h.
  */
-const EXPIRING_AT_60_H = { license: licenseAt(T0 - HOUR, T0 + 60 * HOUR), lastRefreshAt: T0 - HOUR, awaitingFirstLicense: false };
+const EXPIRING_AT_60_H = { license: licenseAt(T0 - HOUR, T0 + 60 * HOUR), lastRefreshAt: T0 - HOUR, needsFirstLicense: false };
 const FORCED_FROM = 12 * HOUR;
 /** Answers "no change" (204) before the 12-hour threshold, as `then` says from it on. */
 const noChangeBeforeThreshold = (then: Answer): Answer => (input, now) => (now - T0 < FORCED_FROM ? undefined : then(input, now));

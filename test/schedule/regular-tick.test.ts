@@ -90,4 +90,18 @@ describe('the regular 24-hour tick (API-key mode, default interval)', () => {
     expect(delay).toBeGreaterThanOrEqual(22.8 * HOUR);
     expect(delay).toBeLessThan(DAY);
   });
+
+  it.each([
+    [0, DAY],
+    [0.5, Math.round(DAY * (1 - 0.5 * 0.5))],
+    [0.999, Math.round(DAY * (1 - 0.999 * 0.5))],
+  ])('with the jitter option at 0.5 and a draw of %s, waits exactly %i ms: early by up to half the interval, never late', async (draw, delay) => {
+    const { startAgent, advanceTo, requestTimes } = world();
+    await startAgent({ refresh: { jitter: 0.5 }, random: () => draw });
+
+    await advanceTo(T0 + delay - 1);
+    expect(requestTimes()).toEqual([0]);
+    await advanceTo(T0 + delay);
+    expect(requestTimes()).toEqual([0, delay]);
+  });
 });

@@ -75,7 +75,7 @@ describe('the schedule across restarts (same state directory)', () => {
     const { startAgent, clock, server } = world();
     server.respondWith(() => ({ status: 503, body: 'down' }));
     const agent = await startAgent();
-    expect(agent.status().state).toBe('degradedWarning');
+    expect(agent.status().state).toBe('firstLicense.retryWait');
 
     await agent.stop();
 

@@ -22,7 +22,7 @@ describe('the backoff while unlicensed (API-key mode, no cache, server answers 5
     const agent = await startAgent();
 
     expect(requestTimes()).toEqual([0]);
-    expect(agent.status()).toMatchObject({ tier: 'Community', state: 'degradedWarning' });
+    expect(agent.status()).toMatchObject({ tier: 'Community', state: 'firstLicense.retryWait' });
   });
 
   it('retries after 30 s, 60 s, 120 s, 240 s, 480 s, then every 900 s', async () => {

@@ -26,7 +26,7 @@ function offlineInput(exp: number | undefined, overrides: Partial<AgentInput> = 
   return {
     mode: 'static-jwt',
     license: licenseAt(T0 - DAY, exp === undefined ? undefined : T0 + exp),
-    awaitingFirstLicense: false,
+    needsFirstLicense: false,
     ...overrides,
   };
 }
@@ -270,7 +270,7 @@ describe('a refresh that brings a valid license', () => {
       input: {
         license: licenseAt(T0 - 30 * DAY, T0 - 20 * DAY),
         lastRefreshAt: T0 - 30 * DAY,
-        awaitingFirstLicense: false,
+        needsFirstLicense: false,
       },
       answer: (_input, now) => {
         if (now - T0 < answerFrom) throw Object.assign(new Error('down'), { status: 503 });
@@ -295,7 +295,7 @@ describe('a refresh that brings a valid license', () => {
 
   it('returns the region from the last week to valid (long term) at the refresh that brings a 60-day license', async () => {
     running = runMachine({
-      input: { license: licenseAt(T0 - DAY, T0 + 5 * DAY), lastRefreshAt: T0, awaitingFirstLicense: false },
+      input: { license: licenseAt(T0 - DAY, T0 + 5 * DAY), lastRefreshAt: T0, needsFirstLicense: false },
       answer: (_input, now) => licenseAt(now, now + 60 * DAY),
     });
     expect(running.validity()).toBe('valid.withinWeek');
@@ -308,7 +308,7 @@ describe('a refresh that brings a valid license', () => {
 
   it('asks for no further last-week warning once a refresh brought a 60-day license', async () => {
     running = runMachine({
-      input: { license: licenseAt(T0 - DAY, T0 + 5 * DAY), lastRefreshAt: T0, awaitingFirstLicense: false },
+      input: { license: licenseAt(T0 - DAY, T0 + 5 * DAY), lastRefreshAt: T0, needsFirstLicense: false },
       answer: (_input, now) => licenseAt(now, now + 60 * DAY),
     });
 
@@ -319,7 +319,7 @@ describe('a refresh that brings a valid license', () => {
 
   it('returns the region from grace to valid at once', async () => {
     running = runMachine({
-      input: { license: licenseAt(T0 - 30 * DAY, T0 - 2 * DAY), lastRefreshAt: T0 - 30 * DAY, awaitingFirstLicense: false },
+      input: { license: licenseAt(T0 - 30 * DAY, T0 - 2 * DAY), lastRefreshAt: T0 - 30 * DAY, needsFirstLicense: false },
       answer: (_input, now) => licenseAt(now, now + 60 * DAY),
     });
     expect(running.validity()).toBe('grace.early');

@@ -5,7 +5,8 @@
 import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchInput } from '../../machines/context.js';
-import { createAgentActor, type AgentActor, type AgentEffects } from '../../src/agent/machine.js';
+import { createAgentActor, type AgentActor } from '../../src/agent/machine.js';
+import type { AgentEffects } from '../../src/effects/create-effects.js';
 import { createAgentLogger } from '../../src/log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, T0 } from '../schedule/support/world.js';

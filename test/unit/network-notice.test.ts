@@ -8,7 +8,7 @@ import { resolveConfig } from '../../src/config/resolve.js';
 import { networkNotice } from '../../src/agent/status.js';
 
 const API_KEY = `sk-${'a'.repeat(32)}`;
-const context = { networkAllowed: true, mode: 'api-key', license: undefined, awaitingFirstLicense: true } as unknown as AgentContext;
+const context = { networkAllowed: true, mode: 'api-key', license: undefined, needsFirstLicense: true } as unknown as AgentContext;
 
 function noticeFor(interval: string): string {
   const config = resolveConfig({ version: '1.0.0', apiKey: API_KEY, refresh: { interval }, telemetry: { enabled: false } }, {});

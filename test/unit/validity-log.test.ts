@@ -20,8 +20,7 @@ function withinMonth(): { context: AgentContext } {
     nextRefreshAt: T0 + DAY,
     forcedNotBefore: T0,
     failures: 0,
-    attempts: 0,
-    lastOutcome: undefined,
+    lastAttemptAt: undefined,
   } satisfies AgentContext;
   return { context };
 }

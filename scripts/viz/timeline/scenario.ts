@@ -68,17 +68,11 @@ export interface TimelineRecord {
 }
 
 /** `'{"grace":"early"}'` → `grace.early`; `'"checking"'` → `checking`. */
-function leafName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, child] = Object.entries(value as Record<string, unknown>)[0] ?? ['?', undefined];
-  return child === undefined ? key : `${key}.${leafName(child)}`;
-}
-
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-const BUSY = new Set(['idle', 'refreshing', 'forcedRefresh']);
+const BUSY = new Set(['firstLicense.fetching', 'refreshing', 'forcedRefresh']);
 const SETTLE_TIMEOUT_MS = 10_000;
 
 /**
@@ -135,7 +129,7 @@ function record(agent: LicenseAgent, clock: SteppingClock): Recorder {
 
   const onState = (message: unknown) => {
     const { region, to } = message as StateMessage;
-    const state = region === 'validity' ? leafName(JSON.parse(to)) : to;
+    const state = to;
     const license = agent.license();
     const lapsed = state.startsWith('grace') || state === 'degraded';
     if (lapsed && license.expiresAt !== null && !expiries.some((expiry) => expiry.licenseId === license.licenseId)) {

@@ -62,7 +62,7 @@ export const API_KEY_INPUT: AgentInput = {
   jitter: 0.05,
   license: undefined,
   lastRefreshAt: undefined,
-  awaitingFirstLicense: true,
+  needsFirstLicense: true,
 };
 
 function validityPath(value: unknown): string {

@@ -23,7 +23,7 @@ export const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['f
 
 /** How long, in real time, a settle waits for the agents' HTTP exchanges before failing the test. */
 const SETTLE_TIMEOUT_MS = 5_000;
-const BUSY_STATES = new Set(['idle', 'refreshing', 'forcedRefresh']);
+const BUSY_STATES = new Set(['firstLicense.fetching', 'refreshing', 'forcedRefresh']);
 
 export interface ScheduleWorld<Clock extends StepClock = SteppingClock> {
   /** The clock new agents run on; `restartAt` replaces it as a process restart would. */

@@ -159,7 +159,7 @@ export async function records(faults: NetworkFaults, level: number, prefix: stri
 export async function expectNextRegularTick(agent: LicenseAgent, intervalMs: number): Promise<void> {
   const status = await waitFor(() => {
     const current = agent.status();
-    return current.state === 'degradedWarning' && current.lastAttempt?.ok === false ? current : undefined;
+    return current.state.endsWith('retryWait') && current.lastAttempt?.ok === false ? current : undefined;
   }, 3_000, 'the agent to rest after a failed attempt');
   expect(Date.parse(status.nextRefreshAt as string) - Date.parse(status.lastAttempt!.at)).toBe(intervalMs);
 }

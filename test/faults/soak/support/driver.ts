@@ -12,7 +12,7 @@ import { nextTurn, realDelay, stepTo } from '../../../support/timers.js';
 import type { Front } from './front.js';
 
 /** `created`: start() is still reading the state dir. */
-const BUSY_STATES = new Set(['created', 'idle', 'refreshing', 'forcedRefresh']);
+const BUSY_STATES = new Set(['created', 'firstLicense.fetching', 'refreshing', 'forcedRefresh']);
 const SETTLE_TIMEOUT_MS = 10_000;
 /** Timer firings one held request may pass over before it is answered. */
 const MAX_FIRINGS_PER_MOVE = 5_000;

@@ -6,20 +6,31 @@
  */
 import type { Logger } from 'pino';
 import type { FetchInput } from '../../machines/context.js';
-import type { FetchLicense } from './machine.js';
+import type { FetchLicense } from './create-effects.js';
 import type { AgentConfig } from '../config/options.js';
 import type { BodyFacts } from '../telemetry/body.js';
 import type { LicenseVerifier } from '../license/verify.js';
 import { ApiKeyClient } from '../net/api-key-client.js';
 import { createHttpClient, type AnswerFacts, type HttpClient } from '../net/http.js';
-import type { RefreshCoordinator } from '../effects/refresh-coordinator.js';
-import type { StartupResult } from './startup.js';
+import type { RefreshCoordinator } from './refresh-coordinator.js';
+import type { LicenseCache } from '../state/license-cache.js';
+import type { SentLedger } from '../state/sent-ledger.js';
 import { destinationHost } from '../state/sent-ledger.js';
 import { isoInstant } from '../instant.js';
 
+/** The agent's files a refresh reads and writes (none when the state directory is unusable). */
+export interface StateFiles {
+  readonly stateDir: string | undefined;
+  readonly cache: LicenseCache | undefined;
+  /** The ledger of every body sent. */
+  readonly ledger: SentLedger | undefined;
+  /** The SHA-256 of the API key, stored with the cache so a changed key is noticed. */
+  readonly keyFingerprint: string | null;
+}
+
 export interface RefreshPathDeps {
   readonly config: AgentConfig;
-  readonly startup: StartupResult;
+  readonly files: StateFiles;
   readonly verify: LicenseVerifier;
   readonly log: Logger;
   readonly now: () => number;
@@ -70,15 +81,15 @@ export class RefreshPath {
   }
 
   #load(): Promise<FetchLicense> {
-    this.#fetch ??= Promise.all([import('../effects/fetch-license.js'), import('../effects/refresh-coordinator.js')]).then(
+    this.#fetch ??= Promise.all([import('./fetch-license.js'), import('./refresh-coordinator.js')]).then(
       ([{ createFetchLicense }, { RefreshCoordinator }]) => {
-        const { config, startup, verify, log, now } = this.#deps;
-        this.#coordinator = startup.stateDir && startup.cache
+        const { config, files, verify, log, now } = this.#deps;
+        this.#coordinator = files.stateDir && files.cache
           ? new RefreshCoordinator({
-              dir: startup.stateDir,
-              cache: startup.cache,
+              dir: files.stateDir,
+              cache: files.cache,
               verify,
-              keyFingerprint: startup.keyFingerprint,
+              keyFingerprint: files.keyFingerprint,
               log,
               lockTtlMs: config.connectTimeoutMs + config.readTimeoutMs + 5_000,
               now,
@@ -94,7 +105,7 @@ export class RefreshPath {
           coordinator: this.#coordinator,
           issuerNow: this.#deps.issuerNow,
           recordSent: ({ endpoint, url, body, status }) => {
-            void startup.ledger?.append({ at: isoInstant(now()) ?? '', host: destinationHost(url), endpoint, status, body });
+            void files.ledger?.append({ at: isoInstant(now()) ?? '', host: destinationHost(url), endpoint, status, body });
           },
         });
       },
