@@ -25,10 +25,6 @@ export const KNOWN_FEATURES = Object.freeze([
 ] as const);
 export type Feature = (typeof KNOWN_FEATURES)[number];
 
-/** The deployment a license is for; a license without the claim is for production. */
-export const PLATFORMS = Object.freeze(['PRODUCTION', 'STAGING', 'INTEGRATION', 'DEVELOPMENT'] as const);
-export const DEFAULT_PLATFORM = 'PRODUCTION';
-
 /**
  * Quota values: a number, or `null` for unlimited. The API calls the result-rows quota
  * `max_query_results`; in the JWT (and in SHOW LICENSE) it is `max_result_rows`.
