@@ -117,35 +117,65 @@ function telemetrySwitch(enabled: boolean, env: Record<string, string | undefine
   return { telemetryEnabled: telemetryDisabledBy === undefined, telemetryDisabledBy };
 }
 
-/** Validates options (already merged with the environment) into a frozen config. */
-export function resolveConfig(options: LicenseAgentOptions, env: Record<string, string | undefined>): AgentConfig {
+/** The `refresh` and `telemetry` sections, once no option anywhere is unknown. */
+function sectionsOf(options: LicenseAgentOptions): { refresh: Record<string, unknown>; telemetry: Record<string, unknown> } {
   rejectUnknown(objectOption(options, 'options'), KNOWN_OPTIONS.topLevel, '');
   const refresh = objectOption(options.refresh, 'refresh');
   const telemetry = objectOption(options.telemetry, 'telemetry');
   rejectUnknown(refresh, KNOWN_OPTIONS.refresh, 'refresh.');
   rejectUnknown(telemetry, KNOWN_OPTIONS.telemetry, 'telemetry.');
+  return { refresh, telemetry };
+}
 
-  const version = stringOption(options.version, 'version');
+function versionOption(value: unknown): string {
+  const version = stringOption(value, 'version');
   if (version === undefined) throw new LicenseConfigError('version', "is required (the embedding server's version)");
+  return version;
+}
 
-  const intervalMs = durationOption(refresh['interval'], 'refresh.interval', DEFAULT_REFRESH_INTERVAL_MS);
+function intervalOption(value: unknown): number {
+  const intervalMs = durationOption(value, 'refresh.interval', DEFAULT_REFRESH_INTERVAL_MS);
   if (intervalMs <= 0) throw new LicenseConfigError('refresh.interval', 'must be longer than zero');
   if (intervalMs > MAX_INTERVAL_MS) throw new LicenseConfigError('refresh.interval', 'must be at most 365 days');
-  const jitter = refresh['jitter'] === undefined ? DEFAULT_JITTER : refresh['jitter'];
-  if (!isJitter(jitter)) throw new LicenseConfigError('refresh.jitter', JITTER_RULE);
+  return intervalMs;
+}
 
-  const serverUrl = stringOption(options.serverUrl, 'serverUrl') ?? DEFAULT_SERVER_URL;
+function jitterOption(value: unknown): number {
+  const jitter = value === undefined ? DEFAULT_JITTER : value;
+  if (!isJitter(jitter)) throw new LicenseConfigError('refresh.jitter', JITTER_RULE);
+  return jitter;
+}
+
+function serverUrlOption(value: unknown): string {
+  const serverUrl = stringOption(value, 'serverUrl') ?? DEFAULT_SERVER_URL;
   const urlProblem = endpointProblem(serverUrl);
   if (urlProblem) throw new LicenseConfigError('serverUrl', urlProblem);
+  return serverUrl;
+}
 
-  const trustedKeys = options.trustedKeys;
+function trustedKeysOption(trustedKeys: LicenseAgentOptions['trustedKeys']): JSONWebKeySet | undefined {
   if (trustedKeys !== undefined && (typeof trustedKeys !== 'object' || !Array.isArray(trustedKeys?.keys))) {
     throw new LicenseConfigError('trustedKeys', 'must be a JWKS object ({ keys: [...] })');
   }
+  return trustedKeys;
+}
 
-  const apiKey = stringOption(options.apiKey, 'apiKey');
+function apiKeyOption(value: unknown): string | undefined {
+  const apiKey = stringOption(value, 'apiKey');
   const keyProblem = apiKey === undefined ? undefined : apiKeyProblem(apiKey);
   if (keyProblem) throw new LicenseConfigError('apiKey', keyProblem);
+  return apiKey;
+}
+
+/** Validates options (already merged with the environment) into a frozen config; the first mistake throws. */
+export function resolveConfig(options: LicenseAgentOptions, env: Record<string, string | undefined>): AgentConfig {
+  const { refresh, telemetry } = sectionsOf(options);
+  const version = versionOption(options.version);
+  const intervalMs = intervalOption(refresh['interval']);
+  const jitter = jitterOption(refresh['jitter']);
+  const serverUrl = serverUrlOption(options.serverUrl);
+  const trustedKeys = trustedKeysOption(options.trustedKeys);
+  const apiKey = apiKeyOption(options.apiKey);
   const issuer = stringOption(options.issuer, 'issuer') ?? DEFAULT_ISSUER;
 
   return Object.freeze({

@@ -44,14 +44,31 @@ export function graceMessage(stage: 'early' | 'mid', daysExpired: number, graceD
     : `${expired} Service will degrade to Community in ${graceDaysRemaining} days.`;
 }
 
-export function createValidityLogs(log: Logger, now: () => number) {
-  /**
-   * When each notice was last said, per stage and license expiry. The statechart re-enters a stage
-   * whenever it re-checks the clock (a wake, a refresh); this keeps an operator's log to one notice
-   * per stage, and one a day for the daily ones.
-   */
+/** The facts every notice names; `undefined` without a license whose expiry can be told. */
+function licenseFacts(context: AgentContext) {
+  const claims = context.license?.claims;
+  const expiresAt = claims && expiresAtMs(claims);
+  if (!claims || expiresAt === undefined) return undefined;
+  const graceEndsAt = expiresAt + context.gracePeriodMs;
+  return {
+    claims,
+    expiresAt,
+    graceEndsAt,
+    fields: { licenseId: claims.sub, tier: claims.tier, expiresAt: iso(expiresAt), graceEndsAt: iso(graceEndsAt) },
+  };
+}
+
+type LicenseFacts = NonNullable<ReturnType<typeof licenseFacts>>;
+
+/**
+ * A memory of when each notice was last said, per stage and license expiry: its function answers
+ * whether a notice is due now, and records it when it is. The statechart re-enters a stage whenever
+ * it re-checks the clock (a wake, a refresh); this keeps an operator's log to one notice per stage,
+ * and one a day for the daily ones.
+ */
+function createNoticeMemory(now: () => number): (stage: string, expiresAt: number) => boolean {
   const said = new Map<string, { readonly expiresAt: number; readonly at: number }>();
-  function firstInItsDay(stage: string, expiresAt: number): boolean {
+  return function firstInItsDay(stage, expiresAt) {
     // One entry per stage, not per license: a daily refresh brings a new expiry every day, and a
     // map keyed on it would grow for as long as the server runs.
     const last = said.get(stage);
@@ -59,54 +76,55 @@ export function createValidityLogs(log: Logger, now: () => number) {
     if (last !== undefined && last.expiresAt === expiresAt && (!DAILY.has(stage) || at - last.at < DAY_MS)) return false;
     said.set(stage, { expiresAt, at });
     return true;
-  }
+  };
+}
 
-  function facts(context: AgentContext) {
-    const claims = context.license?.claims;
-    const expiresAt = claims && expiresAtMs(claims);
-    if (!claims || expiresAt === undefined) return undefined;
-    const graceEndsAt = expiresAt + context.gracePeriodMs;
-    return {
-      claims,
-      expiresAt,
-      graceEndsAt,
-      fields: { licenseId: claims.sub, tier: claims.tier, expiresAt: iso(expiresAt), graceEndsAt: iso(graceEndsAt) },
-    };
-  }
+function expiryNoticeMessage(known: LicenseFacts, context: AgentContext, stage: ExpiryNoticeStage, at: number): string {
+  const left = formatDuration(known.expiresAt - at);
+  const message = `license ${known.claims.sub} expires at ${iso(known.expiresAt)} (in ${left}); grace until ${iso(known.graceEndsAt)}, then ${lossSummary(known.claims)}`;
+  return stage === 'month' ? message : `${message}; ${recovery(context)}`;
+}
 
+function graceNotice(known: LicenseFacts, gracePeriodMs: number, at: number) {
+  const expired = daysExpired(known.expiresAt, at);
+  const remaining = graceDaysRemaining(known.expiresAt, gracePeriodMs, at);
+  const stage = isEarlyGrace(known.expiresAt, gracePeriodMs, at) ? 'early' : 'mid';
+  return {
+    fields: { ...known.fields, grace: stage, daysExpired: expired, graceDaysRemaining: remaining },
+    message: graceMessage(stage, expired, remaining),
+  };
+}
+
+function degradedMessage(known: LicenseFacts, context: AgentContext): string {
+  return `license ${known.claims.sub} expired at ${iso(known.expiresAt)} and its grace period ended at ${iso(known.graceEndsAt)}: running as Community; ${recovery(context)}; the paid tier comes back as soon as a refresh succeeds`;
+}
+
+/** The validity region's log actions: `logExpiryNotice`, `logGrace` and `logDegraded`. */
+export function createValidityLogs(log: Logger, now: () => number) {
+  const firstInItsDay = createNoticeMemory(now);
   return {
     logExpiryNotice({ context }: { context: AgentContext }, params: { stage: ExpiryNoticeStage }): void {
+      const level = NOTICE_LEVEL[params.stage];
       // No notice to build (dates, durations, the loss summary) for a level the logger drops.
-      if (!log.isLevelEnabled(NOTICE_LEVEL[params.stage])) return;
-      const known = facts(context);
+      if (!log.isLevelEnabled(level)) return;
+      const known = licenseFacts(context);
       if (!known || !firstInItsDay(params.stage, known.expiresAt)) return;
-      const left = formatDuration(known.expiresAt - now());
-      const message = `license ${known.claims.sub} expires at ${iso(known.expiresAt)} (in ${left}); grace until ${iso(known.graceEndsAt)}, then ${lossSummary(known.claims)}`;
-      log[NOTICE_LEVEL[params.stage]](known.fields, params.stage === 'month' ? message : `${message}; ${recovery(context)}`);
+      log[level](known.fields, expiryNoticeMessage(known, context, params.stage, now()));
     },
 
     logGrace({ context }: { context: AgentContext }): void {
       if (!log.isLevelEnabled('warn')) return;
-      const known = facts(context);
+      const known = licenseFacts(context);
       if (!known || !firstInItsDay('grace', known.expiresAt)) return;
-      const at = now();
-      const expired = daysExpired(known.expiresAt, at);
-      const remaining = graceDaysRemaining(known.expiresAt, context.gracePeriodMs, at);
-      const stage = isEarlyGrace(known.expiresAt, context.gracePeriodMs, at) ? 'early' : 'mid';
-      log.warn(
-        { ...known.fields, grace: stage, daysExpired: expired, graceDaysRemaining: remaining },
-        graceMessage(stage, expired, remaining),
-      );
+      const { fields, message } = graceNotice(known, context.gracePeriodMs, now());
+      log.warn(fields, message);
     },
 
     logDegraded({ context }: { context: AgentContext }): void {
       if (!log.isLevelEnabled('error')) return;
-      const known = facts(context);
+      const known = licenseFacts(context);
       if (!known || !firstInItsDay('degraded', known.expiresAt)) return;
-      log.error(
-        { ...known.fields, degraded: true },
-        `license ${known.claims.sub} expired at ${iso(known.expiresAt)} and its grace period ended at ${iso(known.graceEndsAt)}: running as Community; ${recovery(context)}; the paid tier comes back as soon as a refresh succeeds`,
-      );
+      log.error({ ...known.fields, degraded: true }, degradedMessage(known, context));
     },
   };
 }

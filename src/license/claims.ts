@@ -27,10 +27,6 @@ export const KNOWN_FEATURES = Object.freeze([
 ] as const);
 export type Feature = (typeof KNOWN_FEATURES)[number];
 
-/** The deployment a license is for; a license without the claim is for production. */
-export const PLATFORMS = Object.freeze(['PRODUCTION', 'STAGING', 'INTEGRATION', 'DEVELOPMENT'] as const);
-export const DEFAULT_PLATFORM = 'PRODUCTION';
-
 export const QUOTA_NAMES: readonly QuotaName[] = [
   'max_materialized_views',
   'max_query_results',

@@ -3,7 +3,7 @@
  * handed out as is by `agent.license()`, so that reading it costs a property access, not a parse.
  */
 import { isoInstant } from '../instant.js';
-import { COMMUNITY_QUOTAS, KNOWN_FEATURES, expiresAtMs, type QuotaName, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
+import { COMMUNITY_QUOTAS, KNOWN_FEATURES, expiresAtMs, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
 
 export type GraceStage = 'none' | 'early' | 'mid';
 
@@ -69,8 +69,4 @@ export function effectiveLicense(license: VerifiedLicense | undefined, stage: Va
  */
 export function featureSet(license: EffectiveLicense): Readonly<Record<string, true>> {
   return Object.freeze(Object.fromEntries(license.features.map((feature) => [feature, true] as const)));
-}
-
-export function quotaOf(license: EffectiveLicense, name: QuotaName): number | null {
-  return license.quotas[name];
 }

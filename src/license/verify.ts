@@ -10,7 +10,7 @@ import { createLocalJWKSet } from 'jose/jwks/local';
 import { jwtVerify } from 'jose/jwt/verify';
 import { LicenseVerificationError } from '../errors.js';
 import { refreshUrlProblem } from '../net/url-policy.js';
-import { parseClaims, type VerifiedLicense } from './claims.js';
+import { parseClaims, type LicenseClaims, type VerifiedLicense } from './claims.js';
 import { DEFAULT_ISSUER } from './keys.js';
 
 /** Longest token accepted; a license is a few hundred bytes. */
@@ -83,6 +83,56 @@ function keyById(trustedKeys: JSONWebKeySet): JWTVerifyGetKey {
   };
 }
 
+/** Refuses what is not worth handing to jose: no token at all, or one too long to be a license. */
+function refuseUnfitInput(jwt: unknown): asserts jwt is string {
+  if (typeof jwt !== 'string' || jwt.length === 0) throw new LicenseVerificationError('license is empty');
+  if (jwt.length > MAX_JWT_LENGTH) {
+    throw new LicenseVerificationError(`license is ${jwt.length} bytes long, over the ${MAX_JWT_LENGTH}-byte limit`);
+  }
+}
+
+/** The payload of `jwt` once its signature, algorithm, issuer and times hold at `judgedAt`. */
+async function signedPayload(
+  jwt: string,
+  keySet: JWTVerifyGetKey,
+  issuer: string,
+  judgedAt: number,
+  purpose: VerifyOptions['purpose'],
+): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(jwt, keySet, {
+      algorithms: ['EdDSA'],
+      issuer,
+      currentDate: new Date(judgedAt),
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    });
+    return payload;
+  } catch (error) {
+    // The signature is checked before the claims, so a token refused for a time claim here is authentic.
+    const authentic = authenticPayload(error, purpose);
+    if (authentic) return authentic;
+    const { message, claim } = describeJoseError(error);
+    throw new LicenseVerificationError(message, { cause: error, ...(claim ? { claim } : {}) });
+  }
+}
+
+/** Refuses a received token issued ahead of the clock it is judged by. */
+function refuseFutureIssue(claims: LicenseClaims, judgedAt: number, issuerNow: number | undefined): void {
+  if (claims.iat === undefined || claims.iat * 1000 <= judgedAt + CLOCK_TOLERANCE_SECONDS * 1000) return;
+  // A token from the future would block every later one through the rollback check.
+  const whose = issuerNow === undefined ? 'our clock' : "the license server's own clock";
+  throw new LicenseVerificationError(
+    `license claim "iat" is in the future: issued ${new Date(claims.iat * 1000).toISOString()}, ahead of ${whose} (${new Date(judgedAt).toISOString()})`,
+    { claim: 'iat' },
+  );
+}
+
+function refuseForeignRefreshUrl(claims: LicenseClaims, refreshOrigins: readonly string[] | undefined): void {
+  if (claims.refresh_url === undefined) return;
+  const problem = refreshUrlProblem(claims.refresh_url, refreshOrigins);
+  if (problem) throw new LicenseVerificationError(`license claim "refresh_url" ${problem}`, { claim: 'refresh_url' });
+}
+
 /**
  * Creates a verifier bound to a JWKS of trusted public keys, the expected issuer (`iss`), by
  * default SoftClient4ES's own, and the origins a license may send its refreshes to. A token whose
@@ -98,41 +148,12 @@ export function createVerifier(
   const keySet = keyById(trustedKeys);
 
   return async function verifyLicense(jwt, { now, purpose, issuerNow }) {
-    if (typeof jwt !== 'string' || jwt.length === 0) throw new LicenseVerificationError('license is empty');
-    if (jwt.length > MAX_JWT_LENGTH) {
-      throw new LicenseVerificationError(`license is ${jwt.length} bytes long, over the ${MAX_JWT_LENGTH}-byte limit`);
-    }
+    refuseUnfitInput(jwt);
     const judgedAt = purpose === 'received' ? issuerNow ?? now : now;
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(jwt, keySet, {
-        algorithms: ['EdDSA'],
-        issuer,
-        currentDate: new Date(judgedAt),
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      }));
-    } catch (error) {
-      // The signature is checked before the claims, so a token refused for a time claim here is authentic.
-      const authentic = authenticPayload(error, purpose);
-      if (!authentic) {
-        const { message, claim } = describeJoseError(error);
-        throw new LicenseVerificationError(message, { cause: error, ...(claim ? { claim } : {}) });
-      }
-      payload = authentic;
-    }
+    const payload = await signedPayload(jwt, keySet, issuer, judgedAt, purpose);
     const claims = parseClaims(payload as Record<string, unknown>);
-    if (purpose === 'received' && claims.iat !== undefined && claims.iat * 1000 > judgedAt + CLOCK_TOLERANCE_SECONDS * 1000) {
-      // A token from the future would block every later one through the rollback check.
-      const whose = issuerNow === undefined ? 'our clock' : "the license server's own clock";
-      throw new LicenseVerificationError(
-        `license claim "iat" is in the future: issued ${new Date(claims.iat * 1000).toISOString()}, ahead of ${whose} (${new Date(judgedAt).toISOString()})`,
-        { claim: 'iat' },
-      );
-    }
-    if (claims.refresh_url !== undefined) {
-      const problem = refreshUrlProblem(claims.refresh_url, refreshOrigins);
-      if (problem) throw new LicenseVerificationError(`license claim "refresh_url" ${problem}`, { claim: 'refresh_url' });
-    }
+    if (purpose === 'received') refuseFutureIssue(claims, judgedAt, issuerNow);
+    refuseForeignRefreshUrl(claims, refreshOrigins);
     return Object.freeze({ jwt, claims });
   };
 }

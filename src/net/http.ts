@@ -196,20 +196,32 @@ function createDispatchers(undici: typeof import('undici'), options: HttpClientO
   };
 }
 
+/**
+ * A connector wrapper that keeps every socket it opens until that socket closes. undici's destroy()
+ * leaves a socket that is still connecting (a TLS handshake that hangs, a proxy that never answers)
+ * until its connect timeout: with every socket tracked, close() can cut them all.
+ */
+function createSocketTracker(): { readonly tracked: Tracker; destroyAll(): void } {
+  const sockets = new Set<Socket>();
+  return {
+    tracked: (base) => (options, callback) => {
+      const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    },
+    destroyAll() {
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
 /** Creates a client with its own undici dispatchers and the given timeouts. */
 export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
   const now = timeouts.now ?? Date.now;
   const proxies = timeouts.proxies ?? { http: '', https: '', noProxy: '' };
   let loaded: Promise<Dispatchers> | undefined;
-  const sockets = new Set<Socket>();
-  // undici's destroy() leaves a socket that is still connecting (a TLS handshake that hangs, a
-  // proxy that never answers) until its connect timeout: track every socket so that close() can cut them all.
-  const tracked: Tracker = (base) => (options, callback) => {
-    const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
-  const load = () => (loaded ??= import('undici').then((undici) => createDispatchers(undici, timeouts, proxies, tracked)));
+  const sockets = createSocketTracker();
+  const load = () => (loaded ??= import('undici').then((undici) => createDispatchers(undici, timeouts, proxies, sockets.tracked)));
 
   return {
     async postJson({ url, authorization, body, signal }) {
@@ -234,7 +246,7 @@ export function createHttpClient(timeouts: HttpClientOptions): HttpClient {
     async close() {
       if (!loaded) return;
       const { all } = await loaded;
-      for (const socket of sockets) socket.destroy();
+      sockets.destroyAll();
       await Promise.all(all().map((dispatcher) => dispatcher.destroy()));
     },
   };

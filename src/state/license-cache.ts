@@ -6,56 +6,42 @@
  * file. A restart resumes the refresh schedule from them without calling the server. The cache
  * mirrors the machine context; losing it only costs one refresh, so no method throws. JWTs are
  * stored (mode 0600) and never logged; the API key is stored only as a fingerprint.
+ *
+ * This module owns the order of changes (one at a time, the last write wins), the warnings (once
+ * per problem) and the choice between entries; what each change does to the files is in
+ * `license-cache-files.ts`.
  */
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { sha256Hex } from '../random.js';
-import { writeFileAtomic } from './atomic-file.js';
+import type { CachedLicense } from './cached-license.js';
 import { errnoCode } from './errno.js';
+import {
+  adoptLegacyEntry,
+  type CachePaths,
+  readLegacyCache,
+  readSharedCache,
+  readStateFile,
+  removeEntry,
+  storeEntry,
+} from './license-cache-files.js';
 import {
   jwtSubject,
   LEGACY_LICENSE_CACHE_FILE,
   LICENSE_STATE_FILE,
   parseLegacyCache,
-  parseLicenseState,
-  serializeLicenseState,
   type LegacyEntry,
   type LicenseState,
 } from './license-state.js';
+import type { SmallFile } from './small-file.js';
 
 export { LEGACY_LICENSE_CACHE_FILE, LICENSE_STATE_FILE } from './license-state.js';
+export { fingerprintApiKey, type CachedLicense } from './cached-license.js';
+export { MAX_LICENSE_CACHE_BYTES } from './license-cache-files.js';
 
 /** The file name of the shared license cache inside the state directory, as SoftClient4ES names it. */
 export const LICENSE_CACHE_FILE = 'license-cache.jwt';
-
-/** A larger `license-cache.jwt` is not a JWT we wrote: SoftClient4ES ignores it too (64 KiB). */
-export const MAX_LICENSE_CACHE_BYTES = 65_536;
-
-/** The agent's own files hold a JWT plus a few fields: room for the largest cache, with margin. */
-const MAX_STATE_BYTES = 4 * MAX_LICENSE_CACHE_BYTES;
-
-/** Where it exists (not on Windows), opening never follows a link swapped in after the lstat. */
-const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
-
-/** A cached license, as the agent uses it. */
-export interface CachedLicense {
-  /** The license JWT, as the server sent it. Verified again after reading. */
-  readonly jwt: string;
-  /**
-   * Milliseconds since the epoch of the last successful refresh. For a `license-cache.jwt` the
-   * agent has no record of (SoftClient4ES wrote it), the file's modification time.
-   */
-  readonly fetchedAt: number;
-  /**
-   * {@link fingerprintApiKey} of the API key the JWT was fetched with; `null` when that is not
-   * known: a static-JWT mode refresh, or a `license-cache.jwt` written by SoftClient4ES.
-   */
-  readonly keyFingerprint: string | null;
-  /** The license id (the JWT's `sub`). */
-  readonly licenseId: string;
-}
 
 /** The two entries the cache can hold, before {@link LicenseCache.read} picks the newer one. */
 export interface CachedEntries {
@@ -63,57 +49,6 @@ export interface CachedEntries {
   readonly fetched?: CachedLicense;
   /** From `license-state.json`: the last static-JWT mode refresh (`keyFingerprint` `null`). */
   readonly staticJwt?: CachedLicense;
-}
-
-/**
- * The SHA-256 of an API key, in hex: stored instead of the key, so a cache written with another
- * key can be recognised without the key ever touching the disk.
- *
- * @example
- * ```ts
- * const stale = cached.keyFingerprint !== (await fingerprintApiKey(options.apiKey));
- * ```
- */
-export function fingerprintApiKey(apiKey: string): Promise<string> {
-  return sha256Hex(apiKey);
-}
-
-/** A small file read with care: its text, or why it was left alone; `undefined` when it does not exist. */
-type SmallFile = { readonly text: string; readonly mtimeMs: number } | { readonly problem: string } | undefined;
-
-/**
- * Reads `file` if it is a regular file of at most `maxBytes`, never reading more than that: a
- * symbolic link (which could point anywhere) or an oversized file is reported, not read.
- */
-async function readSmallFile(file: string, maxBytes: number): Promise<SmallFile> {
-  let info: Stats;
-  try {
-    info = await lstat(file);
-  } catch (error) {
-    return errnoCode(error) === 'ENOENT' ? undefined : { problem: `cannot read it (${errnoCode(error)})` };
-  }
-  if (info.isSymbolicLink()) return { problem: 'it is a symbolic link' };
-  // A FIFO or a device would block the open or never end: only regular files are read.
-  if (!info.isFile()) return { problem: 'it is not a regular file' };
-  if (info.size > maxBytes) return { problem: `it is larger than ${maxBytes} bytes (${info.size} bytes)` };
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(file, constants.O_RDONLY | NO_FOLLOW);
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
-      ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length));
-    }
-    // It grew after the lstat: still too large, and still not read past the limit.
-    if (length > maxBytes) return { problem: `it is larger than ${maxBytes} bytes` };
-    return { text: buffer.toString('utf8', 0, length), mtimeMs: Math.floor((await handle.stat()).mtimeMs) };
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') return undefined;
-    return { problem: code === 'ELOOP' ? 'it is a symbolic link' : `cannot read it (${code})` };
-  } finally {
-    await handle?.close();
-  }
 }
 
 /** The newest of `entries` by refresh time; on a tie, the first. */
@@ -134,7 +69,7 @@ function newest(entries: ReadonlyArray<CachedLicense | undefined>): CachedLicens
  * await cache.flush(); // before exit
  * ```
  */
-export class LicenseCache {
+export class LicenseCache implements CachePaths {
   /** The absolute path of the shared cache, `license-cache.jwt`. */
   readonly path: string;
   /** The absolute path of the agent's own `license-state.json`. */
@@ -219,7 +154,7 @@ export class LicenseCache {
 
   async #readAll(): Promise<CachedEntries & { legacy?: LegacyEntry }> {
     const legacy = await this.#migrateLegacy();
-    const [shared, state] = await Promise.all([readSmallFile(this.path, MAX_LICENSE_CACHE_BYTES), this.#readState(true)]);
+    const [shared, state] = await Promise.all([readSharedCache(this), this.#readState()]);
     const fetched = await this.#fetchedEntry(shared, state);
     const record = state.staticJwt;
     const staticJwt = record && { jwt: record.jwt, fetchedAt: record.fetchedAt, keyFingerprint: null, licenseId: record.licenseId };
@@ -247,17 +182,16 @@ export class LicenseCache {
     return { jwt, fetchedAt: shared.mtimeMs, keyFingerprint: null, licenseId };
   }
 
-  /** `license-state.json`, or an empty state when there is none or it cannot be used (a warning when `warn`). */
-  async #readState(warn = false): Promise<LicenseState> {
-    const file = await readSmallFile(this.statePath, MAX_STATE_BYTES);
-    if (file === undefined) return {};
-    const state = 'problem' in file ? undefined : parseLicenseState(file.text);
-    if (!state) {
-      if (warn) this.#ignore(this.statePath, 'problem' in file ? file.problem : 'unexpected content or format', 'license cache state file is unreadable; ignoring it');
+  /** `license-state.json`, or an empty state when there is none or it cannot be used (one warning then). */
+  async #readState(): Promise<LicenseState> {
+    const found = await readStateFile(this);
+    if (found === undefined) return {};
+    if ('problem' in found) {
+      this.#ignore(this.statePath, found.problem, 'license cache state file is unreadable; ignoring it');
       return {};
     }
-    if (warn) this.#forgetWarning(this.statePath);
-    return state;
+    this.#forgetWarning(this.statePath);
+    return found.state;
   }
 
   /**
@@ -268,12 +202,12 @@ export class LicenseCache {
   #migrateLegacy(): Promise<LegacyEntry | undefined> {
     let unmoved: LegacyEntry | undefined;
     return this.#enqueue(async () => {
-      const file = await readSmallFile(this.legacyPath, MAX_STATE_BYTES);
+      const file = await readLegacyCache(this);
       if (file === undefined) return;
       if ('problem' in file) return void this.#ignore(this.legacyPath, file.problem, 'license cache of an earlier version is unreadable; ignoring it');
       const entry = parseLegacyCache(file.text);
       try {
-        if (entry) await this.#adoptLegacy(entry);
+        if (entry) await adoptLegacyEntry(this, entry);
         await unlink(this.legacyPath);
       } catch (error) {
         const message = 'cannot move the license cache of an earlier version to the new files; using it as it is';
@@ -287,41 +221,12 @@ export class LicenseCache {
     }).then(() => unmoved);
   }
 
-  async #adoptLegacy(entry: LegacyEntry): Promise<void> {
-    const state = await this.#readState();
-    if (entry.keyFingerprint === null) {
-      if (state.staticJwt) return;
-      const staticJwt = { jwt: entry.jwt, licenseId: entry.licenseId, fetchedAt: entry.fetchedAt };
-      return writeFileAtomic(this.statePath, serializeLicenseState({ ...state, staticJwt }));
-    }
-    const shared = await readSmallFile(this.path, MAX_LICENSE_CACHE_BYTES);
-    const sharedJwt = shared && 'text' in shared ? shared.text.trim() : undefined;
-    // Another JWT is there already (SoftClient4ES's, or ours since): it is the newer one.
-    if (shared !== undefined && sharedJwt !== entry.jwt && sharedJwt !== '') return;
-    const record = { jwtSha256: await sha256Hex(entry.jwt), licenseId: entry.licenseId, fetchedAt: entry.fetchedAt, keyFingerprint: entry.keyFingerprint };
-    const stateText = serializeLicenseState({ ...state, apiKey: record });
-    if (sharedJwt !== entry.jwt) await writeFileAtomic(this.path, entry.jwt);
-    await writeFileAtomic(this.statePath, stateText);
-  }
-
   async #writeNext(): Promise<void> {
     const entry = this.#next;
     this.#next = undefined;
     if (entry === undefined) return;
     try {
-      const state = await this.#readState();
-      if (entry.keyFingerprint === null) {
-        const staticJwt = { jwt: entry.jwt, licenseId: entry.licenseId, fetchedAt: entry.fetchedAt };
-        await writeFileAtomic(this.statePath, serializeLicenseState({ ...state, staticJwt }));
-      } else {
-        const apiKey = { jwtSha256: await sha256Hex(entry.jwt), licenseId: entry.licenseId, fetchedAt: entry.fetchedAt, keyFingerprint: entry.keyFingerprint };
-        // Serialized first: a date that cannot be stored (RangeError) fails the write before any file changes.
-        const stateText = serializeLicenseState({ ...state, apiKey });
-        // The JWT first: SoftClient4ES sees it at once, and until the record follows, the agent
-        // reads it as a JWT of unknown provenance (which it is, to a reader at that instant).
-        await writeFileAtomic(this.path, entry.jwt);
-        await writeFileAtomic(this.statePath, stateText);
-      }
+      await storeEntry(this, entry);
       this.#failingCode = undefined;
     } catch (error) {
       this.#reportWriteFailure(error, entry.keyFingerprint === null ? this.statePath : this.path);
@@ -340,20 +245,7 @@ export class LicenseCache {
 
   async #discard(jwt: string | undefined): Promise<void> {
     try {
-      const shared = await readSmallFile(this.path, MAX_LICENSE_CACHE_BYTES);
-      // Never a link (it points elsewhere) and never a JWT other than the one refused.
-      if (shared && 'text' in shared && (jwt === undefined || shared.text.trim() === jwt)) await unlink(this.path);
-      const state = await this.#readState();
-      const sha = jwt === undefined ? undefined : await sha256Hex(jwt);
-      const dropFetched = state.apiKey !== undefined && (sha === undefined || state.apiKey.jwtSha256 === sha);
-      const dropStatic = state.staticJwt !== undefined && state.staticJwt.jwt === jwt;
-      if (!dropFetched && !dropStatic) return;
-      const next: LicenseState = {
-        ...(!dropFetched && state.apiKey && { apiKey: state.apiKey }),
-        ...(!dropStatic && state.staticJwt && { staticJwt: state.staticJwt }),
-      };
-      if (next.apiKey || next.staticJwt) await writeFileAtomic(this.statePath, serializeLicenseState(next));
-      else await unlink(this.statePath);
+      await removeEntry(this, jwt);
     } catch (error) {
       const code = errnoCode(error);
       if (code !== 'ENOENT') this.#log.warn({ path: this.path, code }, 'cannot delete the cached license');

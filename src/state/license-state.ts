@@ -74,6 +74,19 @@ function parseDate(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The fields of `text`, a JSON object whose `format` is `format`; `undefined` for anything else. */
+function parseFileOfFormat(text: string, format: number): Fields | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parse error is not kept: its message may quote the file, which can hold a JWT.
+    return undefined;
+  }
+  const file = asFields(value);
+  return file && file['format'] === format ? file : undefined;
+}
+
 /**
  * Parses `license-state.json`. A part that does not hold up is dropped on its own: a damaged static
  * record must not cost the record of the fetched JWT, and the other way round.
@@ -86,15 +99,8 @@ function parseDate(value: unknown): number | undefined {
  * ```
  */
 export function parseLicenseState(text: string): LicenseState | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // The parse error is not kept: its message may quote the file, which can hold a JWT.
-    return undefined;
-  }
-  const file = asFields(value);
-  if (!file || file['format'] !== STATE_FORMAT) return undefined;
+  const file = parseFileOfFormat(text, STATE_FORMAT);
+  if (!file) return undefined;
   const apiKey = parseFetchedRecord(file['api_key']);
   const staticJwt = parseStaticRecord(file['static_jwt']);
   return { ...(apiKey && { apiKey }), ...(staticJwt && { staticJwt }) };
@@ -161,14 +167,8 @@ export function serializeLicenseState(state: LicenseState): string {
  * ```
  */
 export function parseLegacyCache(text: string): LegacyEntry | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const file = asFields(value);
-  if (!file || file['format'] !== LEGACY_FORMAT) return undefined;
+  const file = parseFileOfFormat(text, LEGACY_FORMAT);
+  if (!file) return undefined;
   const { jwt, license_id: licenseId, key_fingerprint: keyFingerprint } = file;
   const fetchedAt = parseDate(file['fetched_at']);
   if (!isNonEmptyString(jwt) || !isNonEmptyString(licenseId) || fetchedAt === undefined) return undefined;

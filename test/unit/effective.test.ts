@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COMMUNITY_QUOTAS, KNOWN_FEATURES, parseClaims, type VerifiedLicense } from '../../src/license/claims.js';
-import { COMMUNITY_LICENSE, effectiveLicense, featureSet, quotaOf } from '../../src/license/effective.js';
+import { COMMUNITY_QUOTAS, KNOWN_FEATURES, parseClaims, type QuotaName, type VerifiedLicense } from '../../src/license/claims.js';
+import { COMMUNITY_LICENSE, effectiveLicense, featureSet } from '../../src/license/effective.js';
 
 const NOW = Date.UTC(2030, 0, 1);
 const NOW_S = NOW / 1000;
@@ -89,7 +89,7 @@ describe('effectiveLicense', () => {
   });
 });
 
-describe('featureSet and quotaOf', () => {
+describe('featureSet and quotas', () => {
   it('answers feature lookups from the effective license', () => {
     const features = featureSet(effectiveLicense(pro(NOW_S + 3600), 'valid', 'none'));
     const has = (name: string) => features[name] === true;
@@ -110,8 +110,9 @@ describe('featureSet and quotaOf', () => {
     expect(features['joins'] === true).toBe(false);
   });
 
-  it('reads a quota, null meaning unlimited', () => {
-    const license = effectiveLicense(pro(NOW_S + 3600), 'valid', 'none');
-    expect([quotaOf(license, 'max_clusters'), quotaOf(license, 'max_query_results')]).toEqual([3, null]);
+  it('reads a quota by name from the license\'s quotas, null meaning unlimited', () => {
+    const { quotas } = effectiveLicense(pro(NOW_S + 3600), 'valid', 'none');
+    const names: QuotaName[] = ['max_clusters', 'max_query_results'];
+    expect(names.map((name) => quotas[name])).toEqual([3, null]);
   });
 });
