@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentContext, AgentMode } from '../../machines/context.js';
 import { hasRefreshPath } from '../../machines/refresh-policy.js';
 import { createAgentActor, type AgentActor, type AgentEffects } from './machine.js';
-import { subscribeUsage } from '../channels.js';
+import { subscribeUsage } from '../telemetry/usage-channels.js';
 import { createWallClock, type AgentClock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig, mergeOptions } from '../config/environment.js';
