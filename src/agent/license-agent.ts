@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { AgentContext, AgentMode } from '../../machines/context.js';
 import { hasRefreshPath } from '../../machines/refresh-policy.js';
 import { createAgentActor, type AgentActor, type AgentEffects } from './machine.js';
-import { subscribeUsage } from '../telemetry/usage-channels.js';
 import { createWallClock, type AgentClock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig, mergeOptions } from '../config/environment.js';
@@ -61,7 +60,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #refreshPath: RefreshPath | undefined;
   #inspector: AgentInspector | undefined;
   #stopWatchdog: (() => void) | undefined;
-  #unsubscribeUsage: (() => void) | undefined;
   #startedAt = 0;
   #stopped = false;
   #starting: Promise<void> | undefined;
@@ -129,7 +127,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   /** Starts the telemetry actor, the statechart with its effects and observer, and the clock watchdog. */
   #runActor(startup: StartupResult): void {
     this.#telemetryActor.start();
-    this.#unsubscribeUsage = subscribeUsage(this.telemetry);
     const inspect = this.#inspector ? { inspect: this.#inspector.inspect } : {};
     const time = { now: () => this.#clock.now(), random: this.#random };
     const actor = createAgentActor(this.#createEffects(startup), { input: { ...startup.input, time }, clock: this.#clock, ...inspect });
@@ -263,7 +260,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     await Promise.resolve();
     await this.#prepared;
     this.#stopWatchdog?.();
-    this.#unsubscribeUsage?.();
     if (this.#actor) {
       this.#actor.send({ type: 'agent.stop' });
       this.#actor.stop();

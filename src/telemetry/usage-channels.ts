@@ -1,6 +1,9 @@
 /**
  * The server → agent usage channels (`CHANNELS.query`, `join`, `materializedViews`, `clusters`),
- * fed into the usage counters through the same calls as the server's own.
+ * fed into the recorder while the telemetry actor runs. A message goes through the same calls as the
+ * server's own: a count is added to the tally in place, a gauge becomes an event. Counts take the
+ * direct way because a server may publish one message per query, which makes the channel as hot as
+ * `recordQuery()`: an event per message would put an actor `send` on the server's hot path.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { CHANNELS, type CountMessage, type GaugeMessage } from '../channels.js';
