@@ -2,7 +2,8 @@
  * `node:diagnostics_channel` integration. A server can publish its usage without a reference to the
  * agent (`softclient4es:query`, ...), and APM tools can watch the agent's transitions and refresh
  * results (`softclient4es-license:state`, `softclient4es-license:refresh`). Publishing to a channel
- * nobody listens to costs a property check; the agent publishes only when someone subscribed.
+ * nobody listens to costs a property check; the agent publishes only when someone subscribed. The
+ * telemetry actor listens to the usage channels while it runs (`telemetry/usage-channels.ts`).
  *
  * @example
  * import diagnostics_channel from 'node:diagnostics_channel';
@@ -12,7 +13,6 @@
  * diagnostics_channel.channel(CHANNELS.clusters).publish({ count: 2 });
  */
 import diagnostics_channel from 'node:diagnostics_channel';
-import type { UsageCounters } from './telemetry/counters.js';
 
 export const CHANNELS = Object.freeze({
   /** Server → agent: queries served. Message {@link CountMessage}; `count` defaults to 1. */
@@ -55,36 +55,6 @@ export interface RefreshMessage {
   readonly tier: string;
   /** The failure's code, message and HTTP status; never a secret. */
   readonly error: { readonly code?: string; readonly message: string; readonly status?: number } | null;
-}
-
-function countOf(message: unknown): number {
-  const count = (message as CountMessage | null | undefined)?.count;
-  return typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 1;
-}
-
-function gaugeOf(message: unknown): number | undefined {
-  const count = (message as GaugeMessage | null | undefined)?.count;
-  return typeof count === 'number' && Number.isFinite(count) ? count : undefined;
-}
-
-/** Feeds the usage channels into `counters`; returns the function that unsubscribes. */
-export function subscribeUsage(counters: UsageCounters): () => void {
-  const handlers: Array<[string, (message: unknown) => void]> = [
-    [CHANNELS.query, (message) => counters.recordQueries(countOf(message))],
-    [CHANNELS.join, (message) => counters.recordJoins(countOf(message))],
-    [CHANNELS.materializedViews, (message) => {
-      const count = gaugeOf(message);
-      if (count !== undefined) counters.setMaterializedViews(count);
-    }],
-    [CHANNELS.clusters, (message) => {
-      const count = gaugeOf(message);
-      if (count !== undefined) counters.setClustersConnected(count);
-    }],
-  ];
-  for (const [name, handler] of handlers) diagnostics_channel.subscribe(name, handler);
-  return () => {
-    for (const [name, handler] of handlers) diagnostics_channel.unsubscribe(name, handler);
-  };
 }
 
 const stateChannel = diagnostics_channel.channel(CHANNELS.state);

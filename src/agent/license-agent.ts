@@ -5,7 +5,6 @@
  * clock health, and the report of internal faults.
  */
 import { EventEmitter } from 'node:events';
-import { subscribeUsage } from '../channels.js';
 import { formatDuration } from '../config/duration.js';
 import type { LicenseAgentOptions } from '../config/options.js';
 import { describeError } from '../errors.js';
@@ -36,7 +35,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   #startup: StartupResult | undefined;
   #runtime: AgentRuntime | undefined;
   #inspector: AgentInspector | undefined;
-  #unsubscribeUsage: (() => void) | undefined;
   #startedAt = 0;
   #stopped = false;
   #starting: Promise<void> | undefined;
@@ -75,7 +73,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     // stop() may have come while the state dir was read: then nothing must be left running.
     if (this.#stopped) return;
     this.#telemetryActor.start();
-    this.#unsubscribeUsage = subscribeUsage(this.telemetry);
     this.#runtime = new AgentRuntime({
       ...this.#core,
       startup,
@@ -148,7 +145,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     await Promise.resolve();
     await this.#prepared;
     await this.#runtime?.stop();
-    this.#unsubscribeUsage?.();
     this.#telemetryActor.stop();
     await disconnectInspector(this.#inspector);
     await Promise.all([this.#startup?.cache?.flush(), this.#startup?.ledger?.flush()]);

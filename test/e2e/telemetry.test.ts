@@ -61,6 +61,17 @@ describe('telemetry enabled (the default)', () => {
     expect(bodyOf(await requestBuiltAfterNow(server))['telemetry']).toEqual(EXPECTED);
   });
 
+  it('sends in the first body what the server recorded before start()', async () => {
+    const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-pro', tier: 'Pro' } } });
+    const agent = await apiKeyAgent(server);
+    agent.telemetry.recordQueries(3);
+    agent.telemetry.recordJoins(2);
+    agent.telemetry.setMaterializedViews(4);
+    agent.telemetry.setClustersConnected(2);
+    await agent.start();
+    expect(bodyOf(server.requests[0]!)['telemetry']).toEqual(EXPECTED);
+  });
+
   it('keeps counting queries and joins across refreshes, since the agent started', async () => {
     const server = await e2e.server({ apiKeys: { [API_KEY]: { sub: 'lic-pro', tier: 'Pro' } } });
     const agent = await apiKeyAgent(server);

@@ -1,9 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buildRefreshRequestBody, buildTokenRequestBody, uptimeHours, type BodyFacts } from '../../src/telemetry/body.js';
-import { UsageCounters, type UsageSnapshot } from '../../src/telemetry/counters.js';
+import type { UsageCounters, UsageSnapshot } from '../../src/telemetry/counters.js';
+import { countersOf, createTelemetryActor, type TelemetryActor } from '../../src/telemetry/telemetry-actor.js';
 
 const USAGE: UsageSnapshot = { queries_total: 12, joins_total: 3, mvs_active: 2, clusters_connected: 1 };
 const FACTS: BodyFacts = { instanceId: '0b7c6f3e-8d1f-4c4e-9a55-3c2d7e4b1a90', version: '1.2.3', uptimeMs: 5_400_000, usage: USAGE };
+
+const running: TelemetryActor[] = [];
+afterEach(() => {
+  for (const actor of running.splice(0)) actor.stop();
+});
+
+/** The recorder of a running telemetry actor, as `agent.telemetry` hands it out. */
+function runningCounters(): UsageCounters {
+  const actor = createTelemetryActor().start();
+  running.push(actor);
+  return countersOf(actor);
+}
 
 function wire(body: object): Record<string, unknown> {
   return JSON.parse(JSON.stringify(body)) as Record<string, unknown>;
@@ -11,11 +24,11 @@ function wire(body: object): Record<string, unknown> {
 
 describe('UsageCounters', () => {
   it('starts at zero', () => {
-    expect(new UsageCounters().snapshot()).toEqual({ queries_total: 0, joins_total: 0, mvs_active: 0, clusters_connected: 0 });
+    expect(runningCounters().snapshot()).toEqual({ queries_total: 0, joins_total: 0, mvs_active: 0, clusters_connected: 0 });
   });
 
   it('counts queries and joins, and reports the last gauges set', () => {
-    const counters = new UsageCounters();
+    const counters = runningCounters();
     for (let i = 0; i < 3; i++) counters.recordQuery();
     counters.recordJoin();
     counters.recordJoin();
@@ -32,14 +45,14 @@ describe('UsageCounters', () => {
     [2.9, 2],
     [0.5, 0],
   ])('reports the gauge value %d as %d', (value, reported) => {
-    const counters = new UsageCounters();
+    const counters = runningCounters();
     counters.setMaterializedViews(value);
     counters.setClustersConnected(value);
     expect(counters.snapshot()).toMatchObject({ mvs_active: reported, clusters_connected: reported });
   });
 
   it('takes a snapshot that later recording does not change', () => {
-    const counters = new UsageCounters();
+    const counters = runningCounters();
     counters.recordQuery();
     const snapshot = counters.snapshot();
     counters.recordQuery();
@@ -48,7 +61,7 @@ describe('UsageCounters', () => {
   });
 
   it('reports only non-negative integers', () => {
-    const counters = new UsageCounters();
+    const counters = runningCounters();
     counters.recordQuery();
     counters.setMaterializedViews(-1.5);
     counters.setClustersConnected(3.7);
@@ -90,7 +103,7 @@ describe('request bodies', () => {
   });
 
   it('sends exactly the four usage figures under telemetry', () => {
-    const body = wire(buildTokenRequestBody({ ...FACTS, usage: new UsageCounters().snapshot() }));
+    const body = wire(buildTokenRequestBody({ ...FACTS, usage: runningCounters().snapshot() }));
     expect(Object.keys(body['telemetry'] as object).sort()).toEqual(['clusters_connected', 'joins_total', 'mvs_active', 'queries_total']);
   });
 });
