@@ -60,8 +60,11 @@ describe('two agents in one process sharing a state dir', () => {
     const hammering = Promise.all(agents.map(hammer));
     const unparsable: string[] = [];
     const seen = new Set<string>();
+    // The server mints one token per second (its iat), so three distinct ones take over two seconds:
+    // read for 2 s at least, and on a loaded machine until the third shows up (6 s at most).
     const until = Date.now() + 2_000;
-    while (Date.now() < until) {
+    const deadline = Date.now() + 6_000;
+    while ((Date.now() < until || seen.size < 3) && Date.now() < deadline) {
       // license-cache.jwt must be a whole JWT (three parts, a JSON payload); license-state.json whole JSON.
       const jwt = await readCacheText(dir);
       const state = await readStateText(dir);
