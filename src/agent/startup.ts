@@ -12,7 +12,7 @@ import type { VerifiedLicense } from '../license/claims.js';
 import type { LicenseVerifier } from '../license/verify.js';
 import { errorFields } from '../log.js';
 import type { AgentConfig } from '../config/options.js';
-import { fingerprintApiKey, LicenseCache, type CachedLicense } from '../state/license-cache.js';
+import { fingerprintApiKey, LicenseCache, type CachedEntries, type CachedLicense } from '../state/license-cache.js';
 import { readFileIfExists, removeOrphanedTempFiles } from '../state/atomic-file.js';
 import { INSTANCE_ID_FILE, isUuid, loadInstanceId } from '../state/instance-id.js';
 import { SentLedger } from '../state/sent-ledger.js';
@@ -197,6 +197,32 @@ function meanwhile<T>(promise: Promise<T> | undefined): Promise<T> | undefined {
   return promise;
 }
 
+type ChosenLicense = Pick<AgentInput, 'license' | 'lastRefreshAt' | 'needsFirstLicense'>;
+
+/** The license the agent starts on in `mode`, from what the configuration and the cache hold. */
+async function chooseLicense(
+  mode: AgentMode,
+  configured: VerifiedLicense | undefined,
+  entries: CachedEntries | undefined,
+  held: { keyFingerprint: string | null; cache: LicenseCache | undefined },
+  deps: StartupDeps,
+): Promise<ChosenLicense> {
+  const { config, log } = deps;
+  if (mode === 'api-key' && configured) log.warn('configured license key is past its grace period; using the API key instead');
+  if (mode === 'api-key') {
+    const fingerprint = held.keyFingerprint as string;
+    // The JWT fetched with an API key (ours, or SoftClient4ES's beside us): never a static one.
+    const cached = entries?.fetched;
+    const cachedLicense = await usableCache(cached, fingerprint, held.cache, deps);
+    if (cachedLicense) log.info({ licenseId: cachedLicense.claims.sub, tier: cachedLicense.claims.tier }, 'using cached license');
+    return apiKeyInput(cachedLicense, cached, fingerprint, deps);
+  }
+  if (mode === 'static-jwt' && configured) return staticInput(configured, entries?.staticJwt, deps);
+  // No license, or a configured one that does not verify: Community, with no refresh path to trust.
+  if (!config.licenseKey) log.info('no license configured - running in Community mode');
+  return { license: undefined, lastRefreshAt: undefined, needsFirstLicense: false };
+}
+
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
   const mayCache = config.apiKey !== undefined || config.licenseKey !== undefined;
@@ -223,38 +249,26 @@ export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> 
   ]);
 
   const mode = resolveMode(config, configured === undefined ? undefined : withinGrace(configured, deps) ? 'in-force' : 'lapsed');
-  if (mode === 'api-key' && configured) log.warn('configured license key is past its grace period; using the API key instead');
-  let chosen: Pick<AgentInput, 'license' | 'lastRefreshAt' | 'needsFirstLicense'>;
-  if (mode === 'api-key') {
-    const fingerprint = keyFingerprint as string;
-    // The JWT fetched with an API key (ours, or SoftClient4ES's beside us): never a static one.
-    const cached = entries?.fetched;
-    const cachedLicense = await usableCache(cached, fingerprint, cache, deps);
-    if (cachedLicense) log.info({ licenseId: cachedLicense.claims.sub, tier: cachedLicense.claims.tier }, 'using cached license');
-    chosen = apiKeyInput(cachedLicense, cached, fingerprint, deps);
-  } else if (mode === 'static-jwt' && configured) {
-    chosen = await staticInput(configured, entries?.staticJwt, deps);
-  } else {
-    // No license, or a configured one that does not verify: Community, with no refresh path to trust.
-    if (!config.licenseKey) log.info('no license configured - running in Community mode');
-    chosen = { license: undefined, lastRefreshAt: undefined, needsFirstLicense: false };
-  }
-
+  const chosen = await chooseLicense(mode, configured, entries, { keyFingerprint, cache }, deps);
   return {
     stateDir,
     instanceId,
     cache,
     ledger,
     keyFingerprint,
-    input: {
-      mode,
-      refreshEnabled: config.refresh.enabled,
-      networkAllowed: !config.offline,
-      gracePeriodMs: config.gracePeriodMs,
-      intervalMs: config.refresh.intervalMs,
-      jitter: config.refresh.jitter,
-      ...chosen,
-      apiKeyFallback: mode === 'static-jwt' && config.apiKey !== undefined,
-    },
+    input: machineInput(config, mode, chosen),
+  };
+}
+
+function machineInput(config: AgentConfig, mode: AgentMode, chosen: ChosenLicense): AgentInput {
+  return {
+    mode,
+    refreshEnabled: config.refresh.enabled,
+    networkAllowed: !config.offline,
+    gracePeriodMs: config.gracePeriodMs,
+    intervalMs: config.refresh.intervalMs,
+    jitter: config.refresh.jitter,
+    ...chosen,
+    apiKeyFallback: mode === 'static-jwt' && config.apiKey !== undefined,
   };
 }

@@ -3,15 +3,10 @@
  * refresh, see `refresh-path.ts`), persisting the license, and the log lines of failures and of the
  * license's life. `createEffects` is the one place they are put together.
  */
-import type { Logger } from 'pino';
 import type { AgentContext, ExpiryNoticeStage, FetchInput, FetchOutput } from '../../machines/context.js';
-import type { AgentConfig } from '../config/options.js';
-import type { LicenseVerifier } from '../license/verify.js';
-import type { AnswerFacts } from '../net/http.js';
-import type { BodyFacts } from '../telemetry/body.js';
 import { createPersistLicense } from './persist-license.js';
 import { createLogRefreshFailure } from './refresh-failure-log.js';
-import { RefreshPath, type StateFiles } from './refresh-path.js';
+import { RefreshPath, type RefreshPathDeps } from './refresh-path.js';
 import { createValidityLogs } from './validity-log.js';
 
 /** What an action effect is given: the machine's context at the time it runs. */
@@ -37,18 +32,7 @@ export interface AgentEffects {
   readonly logDegraded: (args: EffectArgs) => void;
 }
 
-export interface EffectsDeps {
-  readonly config: AgentConfig;
-  readonly files: StateFiles;
-  readonly verify: LicenseVerifier;
-  readonly log: Logger;
-  readonly now: () => number;
-  /** The facts of the body the next request sends (instance id, uptime, usage). */
-  readonly bodyFacts: () => BodyFacts;
-  /** Told of every answer's facts (its `Date` header for the clock check). */
-  readonly onAnswer: (facts: AnswerFacts) => void;
-  /** The license server's clock, when known: received tokens are judged by it. */
-  readonly issuerNow: () => number | undefined;
+export interface EffectsDeps extends RefreshPathDeps {
   readonly onEffectError: AgentEffects['onEffectError'];
 }
 

@@ -205,6 +205,7 @@ function createSocketTracker(): { readonly tracked: Tracker; destroyAll(): void 
   const sockets = new Set<Socket>();
   return {
     tracked: (base) => (options, callback) => {
+      // undici types a connector as returning nothing; its built-in one returns the socket it opens.
       const socket = (base as unknown as (o: typeof options, c: typeof callback) => Socket)(options, callback);
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
