@@ -1,5 +1,5 @@
 /**
- * Benchmark 2, license reads: `agent.license()`, `agent.hasFeature('x')` and
+ * Benchmark 2, license reads: `agent.license()`, `agent.hasFeature('federation')` and
  * `agent.quota('max_joins')` on a started agent holding a Pro license (static JWT, no refresh URL,
  * so no network), against a plain property read of a frozen object. Each loop consumes what it
  * reads the same way (a tally), and the tallies are checked.
@@ -19,7 +19,7 @@ const QUOTA = 5;
 
 interface Frozen {
   readonly license: EffectiveLicense;
-  readonly x: boolean;
+  readonly federation: boolean;
   readonly max_joins: number | null;
 }
 
@@ -49,12 +49,12 @@ function plainLicense(frozen: Frozen, calls: number): number {
 }
 function oursFeature(agent: LicenseAgent, calls: number): number {
   let hits = 0;
-  for (let i = 0; i < calls; i++) if (agent.hasFeature('x')) hits++;
+  for (let i = 0; i < calls; i++) if (agent.hasFeature('federation')) hits++;
   return hits;
 }
 function plainFeature(frozen: Frozen, calls: number): number {
   let hits = 0;
-  for (let i = 0; i < calls; i++) if (frozen.x) hits++;
+  for (let i = 0; i < calls; i++) if (frozen.federation) hits++;
   return hits;
 }
 function oursQuota(agent: LicenseAgent, calls: number): number {
@@ -82,18 +82,18 @@ function find(timings: readonly Timing[], name: string): Timing {
 
 runSuite(async () => {
   const keys = await generateIssuerKeys();
-  const jwt = await mintLicense(keys, { sub: 'lic-reads', tier: 'Pro', features: ['x', 'federation'], quotas: { max_joins: QUOTA } }, { now: Date.now() });
+  const jwt = await mintLicense(keys, { sub: 'lic-reads', tier: 'Pro', features: ['federation', 'repl'], quotas: { max_joins: QUOTA } }, { now: Date.now() });
   const state = await tempDir('reads');
   const agent = createLicenseAgent({ version: VERSION, licenseKey: jwt, stateDir: state.dir, trustedKeys: keys.jwks, logger: silentLogger(), env: {} });
   await agent.start();
-  if (agent.license().tier !== 'Pro' || !agent.hasFeature('x') || agent.quota('max_joins') !== QUOTA) {
+  if (agent.license().tier !== 'Pro' || !agent.hasFeature('federation') || agent.quota('max_joins') !== QUOTA) {
     throw new Error('the agent did not adopt the benchmark license');
   }
-  const frozen: Frozen = Object.freeze({ license: agent.license(), x: true, max_joins: QUOTA });
+  const frozen: Frozen = Object.freeze({ license: agent.license(), federation: true, max_joins: QUOTA });
 
   const pairs = [
     { call: 'license()', ours: (n: number) => oursLicense(agent, n), plain: (n: number) => plainLicense(frozen, n), expect: 1 },
-    { call: "hasFeature('x')", ours: (n: number) => oursFeature(agent, n), plain: (n: number) => plainFeature(frozen, n), expect: CALLS },
+    { call: "hasFeature('federation')", ours: (n: number) => oursFeature(agent, n), plain: (n: number) => plainFeature(frozen, n), expect: CALLS },
     { call: "quota('max_joins')", ours: (n: number) => oursQuota(agent, n), plain: (n: number) => plainQuota(frozen, n), expect: CALLS * QUOTA },
   ];
   const rows: Row[] = [];
