@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     logger: pino({ level: 'warn' }),
     env: {},
   });
-  console.log(`${clockTime()}  license server on ${server.url}; state dir ${stateDir}; refresh every ${args.interval}`);
+  const until = args.durationMs === undefined ? 'until Ctrl-C' : `for ${args.durationMs / 1000} s (Ctrl-C stops sooner)`;
+  console.log(`${clockTime()}  license server on ${server.url}; state dir ${stateDir}; refresh every ${args.interval}; running ${until}`);
 
   agent.on('licenseChanged', (next, previous) => {
     console.log(`${clockTime()}  license ${previous.tier} -> ${next.tier} (${next.licenseId}, expires ${next.expiresAt})`);

@@ -340,6 +340,7 @@ describe('demo', () => {
     const result = await cli(['demo', '--duration', '1s'], {}, 20_000);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('license server on http://127.0.0.1:');
+    expect(result.stdout).toContain('running for 1 s (Ctrl-C stops sooner)');
     expect(result.stdout).toMatch(/stopped after \d+ request\(s\)/);
   });
 });
