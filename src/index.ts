@@ -6,6 +6,8 @@ export { createLicenseAgent, LicenseAgent } from './agent/license-agent.js';
 export type { RefreshResult, LicenseAgentEvents, TelemetryPreview } from './agent/types.js';
 export type { AgentStatus, ShowLicenseRow, RefreshLicenseRow } from './agent/status.js';
 export type { RefreshState } from './agent/snapshot.js';
+export { METRICS_CONTENT_TYPE } from './metrics/exposition.js';
+export type { MetricsFormat } from './metrics/exposition.js';
 export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
 export { CHANNELS } from './channels.js';
 export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from './channels.js';
