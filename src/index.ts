@@ -8,6 +8,8 @@ export type { AgentStatus, ShowLicenseRow, RefreshLicenseRow } from './agent/sta
 export type { RefreshState } from './agent/snapshot.js';
 export { METRICS_CONTENT_TYPE } from './metrics/exposition.js';
 export type { MetricsFormat } from './metrics/exposition.js';
+export { registerLicenseMetrics } from './metrics/prom-client.js';
+export type { PromClientRegistry, PromClientMetric, PromClientMetricSnapshot, PromClientMetricValue } from './metrics/prom-client.js';
 export { ApiKeyClient, TOKEN_PATH } from './net/api-key-client.js';
 export { CHANNELS } from './channels.js';
 export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from './channels.js';
