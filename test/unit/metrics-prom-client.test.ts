@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Registry, type RegistryContentType } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLicenseAgent, registerLicenseMetrics, type LicenseAgent } from '../../src/index.js';
 import { generateIssuerKeys, mintLicense, type IssuerKeys } from '../../src/issuer/index.js';
@@ -49,8 +49,8 @@ async function startedAgent(clock = new SteppingClock(T0)): Promise<LicenseAgent
 }
 
 /** A registry of `format`'s content type, with one metric of the server's own. */
-function serverRegistry(format: ScrapeFormat): Registry {
-  const registry = new Registry();
+function serverRegistry(format: ScrapeFormat): Registry<RegistryContentType> {
+  const registry = new Registry<RegistryContentType>();
   if (format === 'openmetrics') registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   new Counter({ name: 'server_queries_total', help: 'Queries served.', registers: [registry] }).inc(7);
   return registry;
