@@ -25,14 +25,17 @@ export const METRICS_CONTENT_TYPE: Readonly<Record<MetricsFormat, string>> = Obj
   prometheus: 'text/plain; version=0.0.4; charset=utf-8',
 });
 
+/** The family types the agent uses; `info` is written as a gauge of value 1 in the Prometheus form. */
 export type MetricType = 'gauge' | 'counter' | 'info';
 
+/** One sample of a family: its labels (none for most) and its value. */
 export interface MetricSample {
   readonly labels?: Readonly<Record<string, string>>;
   /** A finite number: an absent value is no sample at all, never `NaN`. */
   readonly value: number;
 }
 
+/** A metric family: its metadata and its samples, in the order written. */
 export interface MetricFamily {
   /**
    * The family's name in OpenMetrics: a counter's without `_total`, an info's without `_info`
@@ -51,7 +54,7 @@ export interface MetricFamily {
 const SAMPLE_SUFFIX: Readonly<Record<MetricType, string>> = { gauge: '', counter: '_total', info: '_info' };
 
 /** Label values: backslash, double quote and line feed escaped, the same in both forms. */
-export function escapeLabelValue(value: string): string {
+function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 

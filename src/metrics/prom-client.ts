@@ -61,6 +61,7 @@ function promMetric(agent: object, family: MetricFamily): PromClientMetric {
     help: family.help,
     type,
     aggregator,
+    // Each metric reads the agent afresh: a scrape every few seconds costs ten small reads.
     async get() {
       const current = licenseMetricFamiliesOf(agent).find((each) => each.name === family.name);
       const values = (current?.samples ?? []).map((sample) => ({ value: sample.value, labels: { ...sample.labels } }));
