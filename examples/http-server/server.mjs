@@ -8,6 +8,8 @@
  *                          or the query string); 402 when it exceeds a quota of the license in force
  *   GET  /license          the SHOW LICENSE row
  *   POST /license/refresh  the REFRESH LICENSE row
+ *   GET  /metrics          the agent's metrics: OpenMetrics when the Accept header asks for it, else
+ *                          the Prometheus text format
  *
  * Run it from a clone of the repository after `npm run build` (`node examples/http-server/server.mjs`),
  * or copy it into a project that depends on softclient4es-license: the import is the same.
@@ -15,7 +17,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { CHANNELS, createLicenseAgent, loadConfig } from 'softclient4es-license';
+import { CHANNELS, METRICS_CONTENT_TYPE, createLicenseAgent, loadConfig } from 'softclient4es-license';
 
 const VERSION = '1.0.0-example';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -47,6 +49,26 @@ function trustedKeysFromFile(env) {
 function send(response, status, body) {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text, 'utf8') });
+  response.end(text);
+}
+
+/**
+ * True when `Accept` lists OpenMetrics (with a q above 0), as Prometheus's scrapes do; anything
+ * else, no header included, gets the Prometheus text format, which every scraper reads.
+ */
+function wantsOpenMetrics(accept = '') {
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    return type === 'application/openmetrics-text' && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+function sendMetrics(agent, request, response) {
+  const format = wantsOpenMetrics(request.headers.accept) ? 'openmetrics' : 'prometheus';
+  const text = agent.metrics(format);
+  // Vary: the same URL answers in two forms, so a cache between must key on Accept.
+  response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE[format], 'content-length': Buffer.byteLength(text, 'utf8'), vary: 'Accept' });
   response.end(text);
 }
 
@@ -111,6 +133,7 @@ function handler(agent) {
     try {
       if (route === 'POST /query') return await runQuery(agent, request, response, url);
       if (route === 'GET /license') return send(response, 200, agent.showLicense());
+      if (route === 'GET /metrics') return sendMetrics(agent, request, response);
       // A failed refresh is still an answer to REFRESH LICENSE: the row says Failed and why.
       if (route === 'POST /license/refresh') return send(response, 200, await agent.refreshLicense());
       send(response, 404, { error: `no route for ${route}` });

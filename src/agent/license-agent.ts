@@ -11,6 +11,7 @@ import { describeError } from '../errors.js';
 import type { AgentInspector } from '../inspector/inspector.js';
 import type { QuotaName } from '../license/claims.js';
 import type { EffectiveLicense } from '../license/effective.js';
+import { linkLicenseMetrics, licenseMetricsText, type MetricsFormat } from '../metrics/agent-metrics.js';
 import type { BodyFacts } from '../telemetry/body.js';
 import type { UsageCounters } from '../telemetry/counters.js';
 import { countersOf, createTelemetryActor, reportUsage, type TelemetryActor } from '../telemetry/telemetry-actor.js';
@@ -45,6 +46,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   constructor(options: LicenseAgentOptions) {
     super();
     this.#core = createAgentCore(options, (next, previous) => this.#announce('licenseChanged', next, previous));
+    linkLicenseMetrics(this, () => ({ view: statusView(this.#core, this.#runtime, this.#startup), refreshes: this.#runtime?.refreshCounts }));
   }
 
   /**
@@ -100,6 +102,15 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   status(): AgentStatus {
     return buildStatus(statusView(this.#core, this.#runtime, this.#startup));
+  }
+
+  /**
+   * The metrics for a scrape (series in the README's Metrics): OpenMetrics text, or with `'prometheus'`
+   * the Prometheus text format; before `start()` and after `stop()` too, from what is known.
+   * @example response.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE.openmetrics }).end(agent.metrics());
+   */
+  metrics(format: MetricsFormat = 'openmetrics'): string {
+    return licenseMetricsText(this, format);
   }
 
   /** The row of `SHOW LICENSE`. */

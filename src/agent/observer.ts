@@ -24,10 +24,18 @@ export interface ObserverDeps {
   readonly onStateChanged: (state: RefreshState, previous: RefreshState | null) => void;
 }
 
-/** What the observer remembers for `status()`. */
+/** Refresh attempts that ended since start, by outcome. */
+export interface RefreshCounts {
+  readonly success: number;
+  readonly failure: number;
+}
+
+/** What the observer remembers for `status()` and `metrics()`. */
 export interface ObservedRefreshes {
   /** The last refresh attempt's outcome, `undefined` before the first ends. */
   readonly last: RefreshOutcome | undefined;
+  /** Counted from the `refresh.completed` events, so that a scrape never misses an attempt between two. */
+  readonly counts: RefreshCounts;
 }
 
 function publishOutcome(outcome: RefreshOutcome, snapshot: Snapshot, tier: string): void {
@@ -46,7 +54,10 @@ export function observeActor(actor: AgentActor, deps: ObserverDeps): ObservedRef
   const { view, log, errors } = deps;
   // Clock readings, always within a date's range (unlike the times a token claims).
   const at = () => new Date(deps.now()).toISOString();
-  const observed: { last: RefreshOutcome | undefined } = { last: undefined };
+  const observed: { last: RefreshOutcome | undefined; counts: { success: number; failure: number } } = {
+    last: undefined,
+    counts: { success: 0, failure: 0 },
+  };
   // An outcome is emitted while its transition runs; it is published with the snapshot that
   // follows, once the view has the license (and the tier) the attempt left in force.
   let unpublished: RefreshOutcome | undefined;
@@ -54,6 +65,7 @@ export function observeActor(actor: AgentActor, deps: ObserverDeps): ObservedRef
   let previousValidity: string | null = null;
   actor.on('refresh.completed', ({ outcome }) => {
     observed.last = outcome;
+    observed.counts[outcome.ok ? 'success' : 'failure'] += 1;
     unpublished = outcome;
   });
   actor.subscribe({

@@ -10,7 +10,7 @@ import type { AgentInspector } from '../inspector/inspector.js';
 import type { BodyFacts } from '../telemetry/body.js';
 import type { AgentCore } from './core.js';
 import { createAgentActor, type AgentActor } from './machine.js';
-import { nextOutcome, observeActor, type ObservedRefreshes } from './observer.js';
+import { nextOutcome, observeActor, type ObservedRefreshes, type RefreshCounts } from './observer.js';
 import { refreshStateOf, type RefreshState } from './snapshot.js';
 import { resolveMode, type StartupResult } from './startup.js';
 import { networkNotice, type AgentView } from './status.js';
@@ -57,6 +57,11 @@ export class AgentRuntime {
   /** The last refresh attempt's outcome, as the statechart reported it. */
   get lastOutcome(): RefreshOutcome | undefined {
     return this.#observed.last;
+  }
+
+  /** Refresh attempts that ended since start, by outcome (a view of the observer's live counts). */
+  get refreshCounts(): RefreshCounts {
+    return this.#observed.counts;
   }
 
   get mode(): AgentMode {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLicenseServer, type LicenseServer, type LicenseTemplate } from '../../src/issuer/index.js';
 import { bodyOf, waitFor } from '../e2e/support/harness.js';
+import { scrape, valueOf } from '../support/exposition.js';
 import { connectRaw } from './support/raw-http.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -71,6 +72,9 @@ afterEach(async () => {
   await server.close();
   await rm(workDir, { recursive: true, force: true });
 });
+
+/** What Prometheus 2.x and 3.x send when they scrape: OpenMetrics first, the text format as fallback. */
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 /** Starts the example with only the variables given (and PATH, HOME, a fresh state dir, port 0). */
 async function startExample(env: Record<string, string>): Promise<Example> {
@@ -173,6 +177,41 @@ describe('examples/http-server', () => {
 
     expect(refused).toEqual({ status: 402, body: { error: 'Quota exceeded: max_clusters is 3 on the Pro tier' } });
     expect(served.status).toBe(200);
+  });
+
+  it('answers GET /metrics in OpenMetrics when the scrape asks for it, with its content type', async () => {
+    const example = await startLicensedExample();
+
+    const response = await fetch(`${example.url}/metrics`, { headers: { accept: PROMETHEUS_ACCEPT }, signal: AbortSignal.timeout(10_000) });
+    const series = scrape(await response.text(), 'openmetrics');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(series.get('softclient4es_license_info')?.samples[0]?.labels).toEqual({ tier: 'Pro', platform: 'PRODUCTION', mode: 'api-key', license_id: 'lic-example-pro' });
+    expect(series.get('softclient4es_license_refresh_requests_total')?.samples).toEqual([
+      { labels: { outcome: 'success' }, value: 1 },
+      { labels: { outcome: 'failure' }, value: 0 },
+    ]);
+    expect(series.get('softclient4es_license_expiry_timestamp_seconds')).toMatchObject({ unit: 'seconds', samples: [{ value: expect.any(Number) }] });
+  });
+
+  it.each([
+    ['no Accept of its own (fetch sends */*)', undefined],
+    ['the text format', 'text/plain;version=0.0.4'],
+    ['OpenMetrics refused with q=0', 'application/openmetrics-text;q=0, text/plain'],
+  ])('answers GET /metrics in the Prometheus text format for %s', async (_, accept) => {
+    const example = await startExample({});
+
+    const response = await fetch(`${example.url}/metrics`, { ...(accept ? { headers: { accept } } : {}), signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(response.headers.get('vary')).toBe('Accept');
+    expect(Number(response.headers.get('content-length'))).toBe(Buffer.byteLength(text, 'utf8'));
+    const series = scrape(text, 'prometheus');
+    expect(series.get('softclient4es_license_info')?.samples[0]?.labels).toMatchObject({ tier: 'Community', license_id: '' });
+    expect(valueOf(series, 'softclient4es_license_degraded')).toBe(0);
+    expect(series.has('softclient4es_license_expiry_timestamp_seconds')).toBe(false);
   });
 
   it('keeps an HTTP/1.0 keep-alive connection open, with a content-length on every answer', async () => {

@@ -162,6 +162,22 @@ describe('the packed package', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('writes its metrics and registers them in a registry-shaped object without prom-client installed', async () => {
+    const result = await runInProject(`
+      import { createRequire } from 'node:module';
+      import { createLicenseAgent, registerLicenseMetrics, METRICS_CONTENT_TYPE } from '${NAME}';
+      let promClient = 'installed';
+      try { createRequire(import.meta.url).resolve('prom-client'); } catch { promClient = 'absent'; }
+      const agent = createLicenseAgent({ version: '9.9.9', env: {}, stateDir: ${JSON.stringify(path.join(workDir, 'metrics-state'))} });
+      const registered = [];
+      registerLicenseMetrics(agent, { registerMetric: (metric) => registered.push(metric.name) });
+      const text = agent.metrics();
+      console.log(JSON.stringify({ promClient, eof: text.endsWith('# EOF\\n'), contentType: METRICS_CONTENT_TYPE.prometheus, registered: registered.length }));
+    `);
+
+    expect(result).toEqual({ promClient: 'absent', eof: true, contentType: 'text/plain; version=0.0.4; charset=utf-8', registered: 10 });
+  });
+
   it('ships one module per entry point, not one per source file', () => {
     const modules = packedFiles.filter((file) => file.endsWith('.js'));
 
