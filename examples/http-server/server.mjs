@@ -155,6 +155,14 @@ await agent.start();
 
 const server = createServer(handler(agent));
 const host = process.env.HOST ?? '127.0.0.1';
+// A port that is taken (or not ours to take) is an operator's mistake: one line and exit 1, no stack.
+server.once('error', async (error) => {
+  const reasons = { EADDRINUSE: 'is already in use', EACCES: 'needs privileges this process does not have' };
+  const reason = reasons[error.code] ?? `cannot be listened on (${error.code ?? error.message})`;
+  console.error(`cannot listen on ${host}:${process.env.PORT ?? 8080}: the port ${reason}`);
+  await agent.stop();
+  process.exitCode = 1;
+});
 server.listen(Number(process.env.PORT ?? 8080), host, () => {
   const { port } = server.address();
   console.log(`SQL endpoint listening on http://${host}:${port} (license: ${agent.license().tier})`);

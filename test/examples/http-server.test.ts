@@ -121,6 +121,24 @@ async function call(example: Example, method: string, route: string, body?: unkn
 }
 
 describe('examples/http-server', () => {
+  it('reports a port already in use in one line, with no stack trace, and exits 1', async () => {
+    const first = await startLicensedExample();
+    const port = new URL(first.url).port;
+    const second = spawn(process.execPath, [exampleFile], {
+      env: { PATH: process.env['PATH'] ?? '', HOME: workDir, SOFTCLIENT4ES_HOME: path.join(workDir, 'state-2'), PORT: port, EXAMPLE_TRUSTED_KEYS_FILE: keysFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(second);
+    let stderr = '';
+    second.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+
+    expect(code).toBe(1);
+    const lines = stderr.split('\n').filter((line) => line !== '' && !line.startsWith('{'));
+    expect(lines).toEqual([`cannot listen on 127.0.0.1:${port}: the port is already in use`]);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('counts the queries it served in the telemetry of the next refresh body', async () => {
     const example = await startLicensedExample();
     for (let i = 0; i < 3; i++) expect((await call(example, 'POST', '/query', { joins: 2 })).status).toBe(200);
