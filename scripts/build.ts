@@ -44,7 +44,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20.18',
+  target: 'node20.19',
   packages: 'external',
   sourcemap: false,
   logLevel: 'warning',

@@ -143,7 +143,7 @@ async function staticInput(configured: VerifiedLicense, cached: CachedLicense | 
  * A read-only dir is still read: an id and a cache put there by an image or an init job are used.
  */
 async function openStateDir(deps: StartupDeps): Promise<{ stateDir: string | undefined; writable: boolean }> {
-  const stateDir = findStateDir(deps);
+  const stateDir = await findStateDir(deps);
   if (stateDir === undefined) return { stateDir, writable: false };
   try {
     await ensureStateDir(stateDir);
@@ -177,9 +177,9 @@ async function readInstanceId(dir: string): Promise<string> {
   return id && isUuid(id) ? id : randomUUID();
 }
 
-function findStateDir(deps: StartupDeps): string | undefined {
+async function findStateDir(deps: StartupDeps): Promise<string | undefined> {
   try {
-    return resolveStateDir({ stateDir: deps.config.stateDir, env: deps.env });
+    return await resolveStateDir({ stateDir: deps.config.stateDir, env: deps.env });
   } catch (error) {
     deps.log.warn({ err: errorFields(error) }, 'no state directory; instance id and license cache kept in memory');
     return undefined;

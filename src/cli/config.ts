@@ -93,7 +93,7 @@ export async function loadSettings(env: Record<string, string | undefined>, glob
 }
 
 /** The state directory the agent would use (computed, not created). */
-export function stateDirOf(settings: CliSettings): string {
+export async function stateDirOf(settings: CliSettings): Promise<string> {
   return resolveStateDir({ stateDir: settings.config.stateDir, env: settings.env });
 }
 

@@ -11,13 +11,19 @@ import { errnoCode } from './errno.js';
 
 type EnvPaths = typeof import('env-paths').default;
 
-// env-paths calls os.homedir() while it loads, which throws for a user with neither HOME nor a
-// passwd entry (a container run with `--user 12345`). A static import would then make this whole
-// package fail to load, so it is loaded here and its absence handled where it is needed.
-const envPaths: EnvPaths | undefined = await import('env-paths').then(
-  (module) => module.default,
-  () => undefined,
-);
+/**
+ * env-paths, loaded only when there is no home directory, or `undefined` when it cannot load.
+ * env-paths calls os.homedir() while it loads, which throws for a user with neither HOME nor a
+ * passwd entry (a container run with `--user 12345`): a static import would make this whole package
+ * fail to load. Nor is it loaded by a top-level `await`, which would keep `require()` from loading
+ * the package (Node's require(esm) refuses a module graph with one).
+ */
+async function loadEnvPaths(): Promise<EnvPaths | undefined> {
+  return import('env-paths').then(
+    (module) => module.default,
+    () => undefined,
+  );
+}
 
 /** Options of {@link resolveStateDir}. */
 export interface ResolveStateDirOptions {
@@ -31,22 +37,24 @@ export interface ResolveStateDirOptions {
 
 /**
  * The absolute path of the state directory. Computes a path only: nothing is created or checked.
+ * Asynchronous only for the last resort, env-paths, which is loaded when it is needed.
  *
  * @throws {LicenseStateDirError} when no home directory exists and env-paths cannot compute one
  * either; setting `SOFTCLIENT4ES_HOME` or `stateDir` avoids it.
  *
  * @example
  * ```ts
- * const dir = resolveStateDir({ stateDir: options.stateDir, env: process.env });
+ * const dir = await resolveStateDir({ stateDir: options.stateDir, env: process.env });
  * await ensureStateDir(dir);
  * ```
  */
-export function resolveStateDir(options: ResolveStateDirOptions): string {
+export async function resolveStateDir(options: ResolveStateDirOptions): Promise<string> {
   if (options.stateDir) return path.resolve(options.stateDir);
   const fromEnv = options.env['SOFTCLIENT4ES_HOME'];
   if (fromEnv) return path.resolve(fromEnv);
   const home = homeOrEmpty(options.homedir ?? os.homedir);
   if (home) return path.resolve(home, '.softclient4es');
+  const envPaths = await loadEnvPaths();
   if (envPaths) return path.resolve(envPaths('softclient4es', { suffix: '' }).data);
   throw new LicenseStateDirError(
     '',

@@ -1,88 +1,36 @@
 /**
- * The package as a user gets it. A copy of the repository without `dist/` (a fresh clone, with a
- * link to node_modules) is packed with `npm pack`, whose `prepack` must build a complete `dist/`;
- * the tarball is installed with `npm install --omit=dev` into a fresh project, which then imports
- * the package by name, starts an agent against the reference license server (run here, in the test
- * process) and runs the binary. The copy keeps the repository's own `dist/` out of it: other tests
- * run the built CLI from there while this one builds.
+ * The package as a user gets it (see support/packed-package.ts): packed once from a clean copy of
+ * the repository, installed into fresh projects, and used there as each kind of consumer uses it:
+ * an ES module project, a CommonJS project calling `require()`, and TypeScript compiled to
+ * CommonJS. The agents run against the reference license server, run here in the test process.
  */
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLicenseServer, type LicenseServer } from '../../src/issuer/index.js';
+import { NAME, ROOT, outcome, packTarball, projectWith, runInProject, runScript } from './support/packed-package.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const NAME = 'softclient4es-license';
 const API_KEY = 'sk-pack-test-key';
-/** Not copied into the clean copy: what a fresh clone does not have, and what is never packed. */
-const NOT_IN_A_CLONE = new Set(['node_modules', 'dist', '.git', 'coverage']);
-/** npm's own settings that may be inherited; every other `npm_*` variable belongs to the npm that runs the tests. */
-const NPM_SETTINGS = new Set(['npm_config_registry', 'npm_config_cache', 'npm_config_userconfig', 'npm_config_cafile']);
 
 /** What npm runs in an installed package (and lists in its allowScripts warning). */
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 
-const run = promisify(execFile);
-
 let workDir: string;
 let projectDir: string;
+let commonJsProjectDir: string;
 let tarball: string;
 let packedFiles: string[];
 let server: LicenseServer | undefined;
 
-/** The environment of npm and node children: ours, minus what the npm running the tests set for itself. */
-function childEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || NPM_SETTINGS.has(name.toLowerCase())).filter(([name]) => name !== 'INIT_CWD'),
-  );
-}
-
-async function inDir(cwd: string, file: string, args: readonly string[], timeoutMs: number) {
-  return run(file, args, { cwd, env: childEnv(), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
-}
-
-/** Like {@link inDir}, but a failure is an outcome to assert on: the exit code and all output. */
-async function outcome(cwd: string, file: string, args: readonly string[], timeoutMs: number) {
-  try {
-    const { stdout, stderr } = await inDir(cwd, file, args, timeoutMs);
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: failure.code, output: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
-  }
-}
-
-/** The repository as a fresh clone has it (no dist), with the dev dependencies already installed. */
-async function cleanCopy(): Promise<string> {
-  const source = path.join(workDir, 'source');
-  await cp(ROOT, source, {
-    recursive: true,
-    filter: (from) => !NOT_IN_A_CLONE.has(path.relative(ROOT, from).split(path.sep)[0] ?? '') && !from.endsWith('.tgz'),
-  });
-  await symlink(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'), 'dir');
-  return source;
-}
-
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'softclient4es-pack-'));
-  const source = await cleanCopy();
-  const packDir = path.join(workDir, 'packed');
-  await mkdir(packDir);
-  await inDir(source, 'npm', ['pack', '--pack-destination', packDir], 90_000);
-  const [file] = (await readdir(packDir)).filter((name) => name.endsWith('.tgz'));
-  if (!file) throw new Error('npm pack wrote no tarball');
-  tarball = path.join(packDir, file);
-  const { stdout } = await inDir(workDir, 'tar', ['-tzf', tarball], 10_000);
-  packedFiles = stdout.split('\n').filter(Boolean).map((entry) => entry.replace(/^package\//, ''));
-
-  projectDir = path.join(workDir, 'project');
-  await mkdir(projectDir);
-  await writeFile(path.join(projectDir, 'package.json'), JSON.stringify({ name: 'fresh-project', private: true, type: 'module' }));
-  await inDir(projectDir, 'npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], 60_000);
+  ({ tarball, files: packedFiles } = await packTarball(workDir));
+  // A package with no "type": its .js files are CommonJS, as in most projects that still require().
+  [projectDir, commonJsProjectDir] = await Promise.all([
+    projectWith(path.join(workDir, 'project'), tarball, { type: 'module' }),
+    projectWith(path.join(workDir, 'commonjs-project'), tarball, {}),
+  ]);
 }, 180_000);
 
 afterEach(async () => {
@@ -93,22 +41,6 @@ afterEach(async () => {
 afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
-
-/** Runs `source` as an ES module in the fresh project; returns what it printed as JSON. */
-async function runInProject(source: string): Promise<unknown> {
-  const file = path.join(projectDir, `probe-${Date.now()}.mjs`);
-  await writeFile(file, source);
-  const child = spawn(process.execPath, [file], { cwd: projectDir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
-  if (code !== 0) throw new Error(`the script exited with ${code}\n${stderr}`);
-  return JSON.parse(stdout) as unknown;
-}
 
 describe('the packed package', () => {
   it('holds the bundled library, the issuer and the CLI, the statechart\'s types, and no source maps, demo or tests', () => {
@@ -136,34 +68,8 @@ describe('the packed package', () => {
     expect(referencing).toEqual([]);
   });
 
-  it('installs with no dev dependencies, imports by name, and licenses an agent from the reference server', async () => {
-    server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub: 'lic-packed', tier: 'Pro' } } });
-    const keysFile = path.join(workDir, 'trusted-keys.json');
-    await writeFile(keysFile, JSON.stringify(server.keys.jwks));
-
-    const result = await runInProject(`
-      import { readFileSync } from 'node:fs';
-      import { createLicenseAgent } from '${NAME}';
-      const agent = createLicenseAgent({
-        version: '9.9.9',
-        apiKey: ${JSON.stringify(API_KEY)},
-        serverUrl: ${JSON.stringify(server.url)},
-        trustedKeys: JSON.parse(readFileSync(${JSON.stringify(keysFile)}, 'utf8')),
-        stateDir: ${JSON.stringify(path.join(workDir, 'state'))},
-        env: {},
-      });
-      await agent.start();
-      const { tier, licenseId } = agent.license();
-      await agent.stop();
-      console.log(JSON.stringify({ tier, licenseId, mode: agent.status().mode }));
-    `);
-
-    expect(result).toEqual({ tier: 'Pro', licenseId: 'lic-packed', mode: 'api-key' });
-    expect(server.requests).toHaveLength(1);
-  });
-
   it('writes its metrics and registers them in a registry-shaped object without prom-client installed', async () => {
-    const result = await runInProject(`
+    const result = await runInProject(projectDir, `
       import { createRequire } from 'node:module';
       import { createLicenseAgent, registerLicenseMetrics, METRICS_CONTENT_TYPE } from '${NAME}';
       let promClient = 'installed';
@@ -186,7 +92,7 @@ describe('the packed package', () => {
   });
 
   it('keeps the error classes\' names through bundling', async () => {
-    const result = await runInProject(`
+    const result = await runInProject(projectDir, `
       import * as agent from '${NAME}';
       const names = Object.keys(agent).filter((name) => /^License[A-Za-z]*Error$/.test(name)).map((name) => new agent[name]('option', 'is wrong').name);
       console.log(JSON.stringify(names));
@@ -196,7 +102,7 @@ describe('the packed package', () => {
   });
 
   it('exports the reference license server at softclient4es-license/issuer', async () => {
-    const result = await runInProject(`
+    const result = await runInProject(projectDir, `
       import { startLicenseServer } from '${NAME}/issuer';
       const server = await startLicenseServer({ apiKeys: {} });
       const url = server.url;
@@ -226,13 +132,176 @@ describe('the packed package', () => {
     expect(mode & 0o111).not.toBe(0);
   });
 
-  it('passes publint and arethetypeswrong for an ESM-only package', async () => {
+  it('passes publint and arethetypeswrong (with the settings of .attw.json, as npm run check:package)', async () => {
     const bin = (name: string) => path.join(ROOT, 'node_modules/.bin', name);
 
     const publint = await outcome(ROOT, bin('publint'), ['run', tarball, '--strict'], 30_000);
-    const attw = await outcome(ROOT, bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii', '--no-color'], 60_000);
+    const attw = await outcome(ROOT, bin('attw'), [tarball, '--format', 'ascii', '--no-color'], 60_000);
 
     expect(publint, publint.output).toMatchObject({ code: 0 });
     expect(attw, attw.output).toMatchObject({ code: 0 });
   }, 90_000);
 });
+
+/** Starts the reference server with a Pro license for the key; the file its keys are written to. */
+async function licenseServerFor(sub: string): Promise<string> {
+  server = await startLicenseServer({ apiKeys: { [API_KEY]: { sub, tier: 'Pro' } } });
+  const keysFile = path.join(workDir, `trusted-keys-${sub}.json`);
+  await writeFile(keysFile, JSON.stringify(server.keys.jwks));
+  return keysFile;
+}
+
+/** The options of an agent licensed by the running reference server, as source text. */
+function agentOptions(keysFile: string, stateDir: string): string {
+  return `{
+    version: '9.9.9',
+    apiKey: ${JSON.stringify(API_KEY)},
+    serverUrl: ${JSON.stringify(server?.url)},
+    trustedKeys: JSON.parse(readFileSync(${JSON.stringify(keysFile)}, 'utf8')),
+    stateDir: ${JSON.stringify(path.join(workDir, stateDir))},
+    env: {},
+  }`;
+}
+
+describe('an ES module consumer', () => {
+  it('installs with no dev dependencies, imports by name, and licenses an agent from the reference server', async () => {
+    const keysFile = await licenseServerFor('lic-packed');
+
+    const result = await runInProject(projectDir, `
+      import { readFileSync } from 'node:fs';
+      import { createLicenseAgent } from '${NAME}';
+      const agent = createLicenseAgent(${agentOptions(keysFile, 'state-esm')});
+      await agent.start();
+      const { tier, licenseId } = agent.license();
+      await agent.stop();
+      console.log(JSON.stringify({ tier, licenseId, mode: agent.status().mode }));
+    `);
+
+    expect(result).toEqual({ tier: 'Pro', licenseId: 'lic-packed', mode: 'api-key' });
+    expect(server?.requests).toHaveLength(1);
+  });
+
+});
+
+describe('a CommonJS consumer', () => {
+  it('requires the package by name and licenses an agent from the reference server, with no warning', async () => {
+    const keysFile = await licenseServerFor('lic-required');
+    const file = path.join(commonJsProjectDir, 'license.cjs');
+    await writeFile(file, `
+      const { readFileSync } = require('node:fs');
+      const { createLicenseAgent } = require('${NAME}');
+      const agent = createLicenseAgent(${agentOptions(keysFile, 'state-cjs')});
+      agent.start().then(async () => {
+        const { tier, licenseId } = agent.license();
+        await agent.stop();
+        console.log(JSON.stringify({ tier, licenseId, mode: agent.status().mode }));
+      });
+    `);
+
+    const { stdout, stderr } = await runScript(commonJsProjectDir, file);
+
+    expect(JSON.parse(stdout)).toEqual({ tier: 'Pro', licenseId: 'lic-required', mode: 'api-key' });
+    expect(stderr).not.toMatch(/Warning/);
+  });
+
+  it('gets from require() the very classes import() gets, so that instanceof holds across both', async () => {
+    const result = await runInProject(commonJsProjectDir, `
+      const required = require('${NAME}');
+      let error;
+      try {
+        required.createLicenseAgent({ version: '9.9.9', apiKey: 'not-an-api-key', env: {} });
+      } catch (thrown) {
+        error = thrown;
+      }
+      import('${NAME}').then((imported) => {
+        console.log(JSON.stringify({
+          code: error.code,
+          sameNamespace: imported === required,
+          sameClass: imported.LicenseError === required.LicenseError,
+          instanceOfImported: error instanceof imported.LicenseError && error instanceof imported.LicenseConfigError,
+        }));
+      });
+    `, '.cjs');
+
+    expect(result).toEqual({ code: 'ERR_LICENSE_CONFIG', sameNamespace: true, sameClass: true, instanceOfImported: true });
+  });
+
+  it('requires softclient4es-license/issuer and softclient4es-license/package.json', async () => {
+    const result = await runInProject(commonJsProjectDir, `
+      const { startLicenseServer } = require('${NAME}/issuer');
+      const { version } = require('${NAME}/package.json');
+      startLicenseServer({ apiKeys: {} }).then(async (server) => {
+        const url = server.url;
+        await server.close();
+        console.log(JSON.stringify({ url, version }));
+      });
+    `, '.cjs');
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+    expect(result).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), version });
+  });
+});
+
+describe('a TypeScript consumer compiled to CommonJS', () => {
+  it('type-checks against the shipped declarations with "module": "nodenext", and its output runs', async () => {
+    const dir = path.join(commonJsProjectDir, 'typescript');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        target: 'es2022',
+        strict: true,
+        outDir: 'out',
+        types: ['node'],
+        typeRoots: [path.join(ROOT, 'node_modules/@types')],
+      },
+      files: ['main.ts'],
+    }));
+    await writeFile(path.join(dir, 'main.ts'), typescriptConsumer(path.join(workDir, 'state-typescript')));
+
+    const tsc = await outcome(dir, process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], 60_000);
+    expect(tsc, tsc.output).toMatchObject({ code: 0 });
+    const output = path.join(dir, 'out/main.js');
+    expect(await readFile(output, 'utf8')).toContain(`require("${NAME}")`);
+
+    const { stdout } = await runScript(dir, output);
+    expect(JSON.parse(stdout)).toEqual({ tier: 'Pro', licenseId: 'lic-typescript', mode: 'api-key', code: 'ERR_LICENSE_CONFIG' });
+  }, 60_000);
+});
+
+/** A CommonJS program in TypeScript: its own license server from /issuer, an agent, a typed error. */
+const typescriptConsumer = (stateDir: string): string => `
+import { createLicenseAgent, LicenseConfigError, LicenseError, type LicenseAgent } from '${NAME}';
+import { startLicenseServer } from '${NAME}/issuer';
+
+function configErrorCode(): string | undefined {
+  try {
+    createLicenseAgent({ version: '9.9.9', apiKey: 'not-an-api-key', env: {} });
+  } catch (error) {
+    if (error instanceof LicenseConfigError && error instanceof LicenseError) return error.code;
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const server = await startLicenseServer({ apiKeys: { 'sk-typescript': { sub: 'lic-typescript', tier: 'Pro' } } });
+  const agent: LicenseAgent = createLicenseAgent({
+    version: '9.9.9',
+    apiKey: 'sk-typescript',
+    serverUrl: server.url,
+    trustedKeys: server.keys.jwks,
+    stateDir: ${JSON.stringify(stateDir)},
+    env: {},
+  });
+  await agent.start();
+  const { tier, licenseId } = agent.license();
+  await agent.stop();
+  await server.close();
+  console.log(JSON.stringify({ tier, licenseId, mode: agent.status().mode, code: configErrorCode() }));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`;

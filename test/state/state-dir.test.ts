@@ -13,8 +13,8 @@ const noHome = (): string => {
 };
 
 describe('resolveStateDir', () => {
-  it('uses the stateDir option over SOFTCLIENT4ES_HOME and the home directory', () => {
-    const dir = resolveStateDir({
+  it('uses the stateDir option over SOFTCLIENT4ES_HOME and the home directory', async () => {
+    const dir = await resolveStateDir({
       stateDir: '/srv/state',
       env: { SOFTCLIENT4ES_HOME: '/from/env' },
       homedir: () => '/home/alice',
@@ -22,28 +22,28 @@ describe('resolveStateDir', () => {
     expect(dir).toBe(path.resolve('/srv/state'));
   });
 
-  it('makes a relative stateDir absolute against the working directory', () => {
-    expect(resolveStateDir({ stateDir: 'state', env: {} })).toBe(path.join(process.cwd(), 'state'));
+  it('makes a relative stateDir absolute against the working directory', async () => {
+    expect(await resolveStateDir({ stateDir: 'state', env: {} })).toBe(path.join(process.cwd(), 'state'));
   });
 
-  it('uses SOFTCLIENT4ES_HOME over the home directory when no stateDir is given', () => {
-    const dir = resolveStateDir({ env: { SOFTCLIENT4ES_HOME: '/from/env' }, homedir: () => '/home/alice' });
+  it('uses SOFTCLIENT4ES_HOME over the home directory when no stateDir is given', async () => {
+    const dir = await resolveStateDir({ env: { SOFTCLIENT4ES_HOME: '/from/env' }, homedir: () => '/home/alice' });
     expect(dir).toBe(path.resolve('/from/env'));
   });
 
-  it('ignores an empty SOFTCLIENT4ES_HOME and an empty stateDir', () => {
-    const dir = resolveStateDir({ stateDir: '', env: { SOFTCLIENT4ES_HOME: '' }, homedir: () => '/home/alice' });
+  it('ignores an empty SOFTCLIENT4ES_HOME and an empty stateDir', async () => {
+    const dir = await resolveStateDir({ stateDir: '', env: { SOFTCLIENT4ES_HOME: '' }, homedir: () => '/home/alice' });
     expect(dir).toBe(path.resolve('/home/alice/.softclient4es'));
   });
 
-  it('uses ~/.softclient4es of the real home directory by default', () => {
-    expect(resolveStateDir({ env: {} })).toBe(path.join(os.homedir(), '.softclient4es'));
+  it('uses ~/.softclient4es of the real home directory by default', async () => {
+    expect(await resolveStateDir({ env: {} })).toBe(path.join(os.homedir(), '.softclient4es'));
   });
 
-  it('falls back to the env-paths data directory when the home directory cannot be found', () => {
+  it('falls back to the env-paths data directory when the home directory cannot be found', async () => {
     const expected = path.resolve(envPaths('softclient4es', { suffix: '' }).data);
-    expect(resolveStateDir({ env: {}, homedir: noHome })).toBe(expected);
-    expect(resolveStateDir({ env: {}, homedir: () => '' })).toBe(expected);
+    expect(await resolveStateDir({ env: {}, homedir: noHome })).toBe(expected);
+    expect(await resolveStateDir({ env: {}, homedir: () => '' })).toBe(expected);
     expect(expected).toMatch(/softclient4es$/);
   });
 
@@ -63,7 +63,7 @@ describe('resolveStateDir', () => {
 
     it('still loads, and honours SOFTCLIENT4ES_HOME', async () => {
       const module = await loadWithoutEnvPaths();
-      expect(module.resolveStateDir({ env: { SOFTCLIENT4ES_HOME: '/from/env' }, homedir: noHome })).toBe(
+      expect(await module.resolveStateDir({ env: { SOFTCLIENT4ES_HOME: '/from/env' }, homedir: noHome })).toBe(
         path.resolve('/from/env'),
       );
     });
@@ -91,7 +91,7 @@ describe('resolveStateDir', () => {
 
     it('throws a state dir error that says how to choose a directory', async () => {
       const module = await loadWithoutEnvPaths();
-      expect(() => module.resolveStateDir({ env: {}, homedir: noHome })).toThrow(
+      await expect(module.resolveStateDir({ env: {}, homedir: noHome })).rejects.toThrow(
         expect.objectContaining({
           code: 'ERR_LICENSE_STATE_DIR',
           message: expect.stringContaining('SOFTCLIENT4ES_HOME'),

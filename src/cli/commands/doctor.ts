@@ -61,7 +61,7 @@ async function endpointOf(settings: CliSettings, log: Logger): Promise<string> {
  */
 export async function runChecks(settings: CliSettings): Promise<DoctorCheck[]> {
   const log = pino({ level: 'silent' });
-  const dir = stateDirOf(settings);
+  const dir = await stateDirOf(settings);
   const checks = [await checkStateDir(dir), await checkInstanceId(dir, log)];
   const endpoint = await endpointOf(settings, log);
   const timeoutMs = settings.config.connectTimeoutMs;

@@ -25,7 +25,7 @@ export const instanceIdCommand: Command = {
   options: {},
   async run(context) {
     const settings = await loadSettings(context.env, context.globals);
-    const dir = stateDirOf(settings);
+    const dir = await stateDirOf(settings);
     await ensureStateDir(dir);
     const { id, persisted } = await loadInstanceId(dir, oneShotLogger(context).logger);
     if (!persisted) {

@@ -68,7 +68,7 @@ export const telemetryCommand: Command = {
       return 0;
     }
     const settings = await loadSettings(context.env, context.globals);
-    const ledger = new SentLedger(stateDirOf(settings), oneShotLogger(context).logger);
+    const ledger = new SentLedger(await stateDirOf(settings), oneShotLogger(context).logger);
     printLedger(await ledger.read(), ledger.path, json);
     return 0;
   },
