@@ -115,14 +115,24 @@ describe('a license file', () => {
     expect(agent.status().mode).toBe('static-jwt');
   });
 
-  it('adopts a license for another license id, refreshed on its own schedule from then on', async () => {
+  it('adopts a license for another license id, refreshed on its own refresh_url and iat from then on', async () => {
+    const server = await e2e.server();
     const file = await licenseFileWith(await mint({ sub: 'lic-old' }));
-    const { agent } = await startAgent(file);
+    const agent = e2e.agent({ licenseFile: file, trustedKeys: keys.jwks, stateDir: await e2e.tempDir(), refresh: { interval: '1h' }, random: () => 0 });
+    await agent.start();
+    expect(agent.status()).toMatchObject({ state: 'offline', endpoint: null });
+    const issuedAt = Math.floor(Date.now() / 1000);
 
-    await writeFile(file, await mint({ sub: 'lic-new', tier: 'Enterprise' }));
+    await writeFile(file, await mintLicense(keys, { sub: 'lic-new', tier: 'Enterprise', refresh_url: server.refreshUrl, iat: issuedAt }, { now: Date.now() }));
 
     await waitFor(() => agent.license().licenseId === 'lic-new', 3_000, 'the new license id');
-    expect(agent.status()).toMatchObject({ mode: 'static-jwt', endpoint: null });
+    expect(agent.status()).toMatchObject({
+      mode: 'static-jwt',
+      state: 'scheduled',
+      endpoint: server.refreshUrl,
+      nextRefreshAt: new Date(issuedAt * 1000 + 3_600_000).toISOString(),
+    });
+    expect(server.requests).toEqual([]);
   });
 });
 
