@@ -76,13 +76,17 @@ export interface AgentContext extends Omit<MachineInput, 'lastRefreshAt'> {
 /**
  * `refresh.now`: REFRESH LICENSE. `agent.stop`: the end. `clock.wake`: the wall clock jumped (the
  * process was suspended, or the clock was set): every timer is re-checked against it.
- * `license.adopted` is raised internally when a refresh brings a new license; `license.lapsed` when
- * the license in force has passed its grace period (the refresh region may then change its mode).
+ * `license.replaced`: the configured license was replaced from outside (its license file changed):
+ * the license it carries, already verified and within grace, is the configured JWT from now on.
+ * `license.adopted` is raised internally when a new license is in force (a refresh brought one, or
+ * one replaced it); `license.lapsed` when the license in force has passed its grace period (the
+ * refresh region may then change its mode).
  */
 export type AgentEvent =
   | { type: 'refresh.now' }
   | { type: 'agent.stop' }
   | { type: 'clock.wake' }
+  | { type: 'license.replaced'; license: VerifiedLicense }
   | { type: 'license.adopted' }
   | { type: 'license.lapsed' };
 

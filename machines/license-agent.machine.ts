@@ -8,8 +8,10 @@
  * Which license is in force at start is resolved in SoftClient4ES's order (see `src/agent/startup.ts`,
  * which reads the candidates from disk): a configured JWT that verifies and is within grace, else
  * the API key's fetch (a cache fetched with the same key less than an interval ago stands in for it),
- * else the cache, else Community. The one step that happens later is here: a configured JWT that
- * lapses past grace hands over to the API key (`license.lapsed`, guard `canFallBackToApiKey`).
+ * else the cache, else Community. The steps that happen later are here: a configured JWT that
+ * lapses past grace hands over to the API key (`license.lapsed`, guard `canFallBackToApiKey`), and
+ * a configured JWT replaced from outside (`license.replaced`: its license file changed, and the new
+ * one verifies within grace) takes the place of the license in force, as it would at a restart.
  *
  * Two parallel regions:
  * - `refresh` decides when to ask the license server for a fresh license and what to do with the
@@ -28,8 +30,10 @@ import {
   hasRefreshPath,
   nextRegularRefreshAt,
   scheduleAfterFailure,
+  scheduleAfterReplacement,
 } from './refresh-policy.js';
 import { DAY, FORCED_RETRY_MS, expiryThresholdAt, isWithinExpiryThreshold } from './schedule.js';
+import type { VerifiedLicense } from './license.js';
 import { MONTH_NOTICE_MS, WEEK_NOTICE_MS, earlyGraceMs, validityLeafAt, type ValidityLeaf } from './validity.js';
 
 export type {
@@ -54,7 +58,7 @@ function notProvided(name: string): never {
 const CHECK_VALIDITY = '#licenseAgent.validity.checking';
 
 /**
- * A refresh that brings a license, or a jump of the clock, sends the validity region back through
+ * A license that comes in (a refresh's, or one that replaced it), or a jump of the clock, sends the validity region back through
  * `checking`: the stage is decided afresh and every timer re-armed against the clock. (Re-entering
  * the same stage does not repeat its notice: the log effects say each notice once per stage, and
  * the daily ones once a day.)
@@ -116,6 +120,17 @@ export const licenseAgentMachine = setup({
     reportOutcome: emit((_, params: RefreshOutcome) => ({ type: 'refresh.completed' as const, outcome: params })),
     /** From now on the API key is the license's source, as SoftClient4ES resolves it. */
     switchToApiKey: assign({ mode: 'api-key' as const, apiKeyFallback: false, failures: 0 }),
+    /**
+     * The replacement is the configured JWT from now on, verified and within grace: static-JWT mode,
+     * as SoftClient4ES resolves it at start, with the API key (when one is configured: the agent is
+     * in API-key mode, or could fall back to it) as its fallback again, and its own refresh schedule.
+     */
+    replaceLicense: assign(({ context }, params: { license: VerifiedLicense }) => ({
+      license: params.license,
+      mode: 'static-jwt' as const,
+      apiKeyFallback: context.mode === 'api-key' || context.apiKeyFallback === true,
+      ...scheduleAfterReplacement(context, params.license, context.time.now(), context.time.random()),
+    })),
     recordSuccess: assign(({ context }) => {
       const now = context.time.now();
       return {
@@ -158,6 +173,12 @@ export const licenseAgentMachine = setup({
         'agent.stop': '.stopped',
         // The configured JWT passed its grace period and an API key is configured too: fetch with it.
         'license.lapsed': { guard: 'canFallBackToApiKey', target: '.firstLicense', actions: 'switchToApiKey' },
+        // The configured JWT was replaced: whatever was under way (a fetch for the license it replaced
+        // included) gives way, and what comes next is decided afresh for the new one.
+        'license.replaced': {
+          target: '.deciding',
+          actions: [{ type: 'replaceLicense', params: ({ event }) => ({ license: event.license }) }, 'announceLicense'],
+        },
       },
       states: {
         /** Decides how the agent begins: offline, with its first license to fetch, or on schedule. */

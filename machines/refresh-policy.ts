@@ -4,6 +4,7 @@
  * random draw.
  */
 import type { AgentContext } from './context.js';
+import type { VerifiedLicense } from './license.js';
 import {
   FORCED_BACKOFF,
   UNLICENSED_BACKOFF,
@@ -70,6 +71,22 @@ export function firstRefreshAt(
   const iat = input.license?.claims.iat;
   const from = input.lastRefreshAt ?? (input.mode === 'static-jwt' ? (iat === undefined ? now : iat * 1000) : undefined);
   return from === undefined ? now : nextRegularRefreshAt(input, Math.min(from, now), now, random);
+}
+
+/**
+ * The refresh schedule of a license that replaced the one in force (its license file changed): as at
+ * start-up with that license configured and nothing on record (see `firstRefreshAt`), so that a
+ * fresh token is refreshed one interval after its `iat` and an old one at once; no backoff carried
+ * over from the license it replaced.
+ */
+export function scheduleAfterReplacement(
+  context: Pick<AgentContext, 'intervalMs' | 'jitter'>,
+  license: VerifiedLicense,
+  now: number,
+  random: number,
+): Pick<AgentContext, 'nextRefreshAt' | 'forcedNotBefore' | 'failures'> {
+  const nextRefreshAt = firstRefreshAt({ ...context, license, mode: 'static-jwt', lastRefreshAt: undefined }, now, random);
+  return { nextRefreshAt, forcedNotBefore: now, failures: 0 };
 }
 
 /**

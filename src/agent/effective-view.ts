@@ -53,6 +53,8 @@ export class EffectiveLicenseView {
   #stage: ValidityStage = 'valid';
   /** False until the first license is adopted: a cold start is not an upgrade. */
   #adoptedOnce = false;
+  /** Inside {@link announcingRenewal}: a new license is announced even when its terms are the same. */
+  #announceRenewal = false;
 
   constructor(log: Logger, events: EffectiveViewEvents) {
     this.#log = log;
@@ -69,6 +71,20 @@ export class EffectiveLicenseView {
 
   hasFeature(name: string): boolean {
     return this.#features[name] === true;
+  }
+
+  /**
+   * Runs `work`, which puts a replacement license in force (a changed license file), so that the
+   * replacement is announced (`onChange`) even when its terms are those of the license it replaces:
+   * when only its expiry, or nothing the server reads, moved. A renewal by a refresh is not announced.
+   */
+  announcingRenewal(work: () => void): void {
+    this.#announceRenewal = true;
+    try {
+      work();
+    } finally {
+      this.#announceRenewal = false;
+    }
   }
 
   /**
@@ -93,6 +109,7 @@ export class EffectiveLicenseView {
     if (sameTerms(next, previous)) {
       if (renewed && snapshot.status === 'active') {
         this.#log.info({ licenseId: next.licenseId, expiresAt: next.expiresAt }, 'license renewed');
+        if (this.#announceRenewal) this.#events.onChange(next, previous);
       }
       return;
     }

@@ -1,7 +1,8 @@
 /**
  * The agent once started: the statechart's actor with this agent's effects and observer, the
- * refresh path behind its fetch, and the clock watchdog. The facade (`license-agent.ts`) creates one
- * when start-up has read the state directory, and stops it with the agent.
+ * refresh path behind its fetch, the clock watchdog, and the license file it follows (when the
+ * license key came from one). The facade (`license-agent.ts`) creates one when start-up has read
+ * the state directory, and stops it with the agent.
  */
 import type { AgentMode, RefreshOutcome } from '../../machines/context.js';
 import { createEffects } from '../effects/create-effects.js';
@@ -16,6 +17,7 @@ import { resolveMode, type StartupResult } from './startup.js';
 import { networkNotice, type AgentView } from './status.js';
 import { errorFields } from '../log.js';
 import { startWakeWatchdog } from './wake-watchdog.js';
+import { followLicenseFile, type FollowedLicenseFile } from './license-file-reload.js';
 
 export interface RuntimeDeps extends AgentCore {
   readonly startup: StartupResult;
@@ -31,6 +33,8 @@ export class AgentRuntime {
   readonly #refreshPath: RefreshPath;
   readonly #deps: RuntimeDeps;
   #stopWatchdog: (() => void) | undefined;
+  #stopFollowingFile: (() => Promise<void>) | undefined;
+  #stopped = false;
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -94,11 +98,18 @@ export class AgentRuntime {
     if (outcome && !outcome.ok && view.license.licenseId === null) {
       log.warn({ err: errorFields(outcome.error) }, 'could not fetch license - falling back to Community mode');
     }
+    // Only now: a replacement during the first fetch would abort it, and start() would wait for an
+    // outcome that never comes. A change meanwhile is seen by the first check, which start() awaits.
+    const followed = this.#stopped ? undefined : followConfiguredFile(this.#deps, this.actor);
+    this.#stopFollowingFile = followed?.stop;
+    await followed?.ready;
   }
 
   /** Stops the statechart (aborting any request in flight) and waits for the refresh path to settle. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#stopWatchdog?.();
+    await this.#stopFollowingFile?.();
     this.actor.send({ type: 'agent.stop' });
     this.actor.stop();
     // The stop aborted any request in flight: let it settle (release its lock, record what was sent).
@@ -109,6 +120,24 @@ export class AgentRuntime {
   async released(): Promise<void> {
     await this.#refreshPath.coordinator?.idle();
   }
+}
+
+/** Follows the license file the license key came from, if it came from one. */
+function followConfiguredFile(deps: RuntimeDeps, actor: AgentActor): FollowedLicenseFile | undefined {
+  const { config, view } = deps;
+  if (config.licenseFile === undefined || config.licenseKey === undefined) return undefined;
+  return followLicenseFile({
+    source: config.licenseFile,
+    initialJwt: config.licenseKey,
+    reloadOnSighup: config.reloadOnSighup,
+    gracePeriodMs: config.gracePeriodMs,
+    verify: deps.verify,
+    now: () => deps.clock.now(),
+    log: deps.log,
+    errors: deps.errors,
+    inForce: () => actor.getSnapshot().context.license,
+    replace: (license) => view.announcingRenewal(() => actor.send({ type: 'license.replaced', license })),
+  });
 }
 
 /** What `status()` is built from: before start, the mode the configuration alone points to. */

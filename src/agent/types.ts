@@ -21,7 +21,11 @@ export interface TelemetryPreview {
 }
 
 export interface LicenseAgentEvents {
-  /** The effective license's terms changed: an upgrade, a degradation, a restoration. */
+  /**
+   * The effective license's terms changed: an upgrade, a degradation, a restoration. Also emitted
+   * whenever a changed license file puts a new license in force, even when only its expiry moved
+   * (a refresh that only moves the expiry is logged as `license renewed`, and not emitted).
+   */
   licenseChanged: [license: EffectiveLicense, previous: EffectiveLicense];
   /** The refresh region moved to another state (`scheduled`, `refreshing`, ...). */
   stateChanged: [state: RefreshState, previous: RefreshState | null];

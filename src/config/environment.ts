@@ -7,6 +7,7 @@ import { LicenseConfigError } from '../errors.js';
 import { endpointProblem } from '../net/url-policy.js';
 import { isUuid } from '../state/instance-id.js';
 import { parseDuration } from './duration.js';
+import { API_KEY_SETTINGS, LICENSE_KEY_SETTINGS, type CredentialSettings } from './credential-files.js';
 import { isJitter, JITTER_RULE, type LicenseAgentOptions } from './options.js';
 import { readRefreshOriginsVariable, REFRESH_ORIGINS_VARIABLE } from './refresh-origins.js';
 
@@ -33,7 +34,9 @@ export function telemetryOptedOut(env: Record<string, string | undefined>): bool
 /** The environment variables {@link loadConfig} reads, and the option each one sets. */
 export const ENVIRONMENT_VARIABLES = Object.freeze({
   SOFTCLIENT4ES_API_KEY: 'apiKey',
+  SOFTCLIENT4ES_API_KEY_FILE: 'apiKeyFile',
   SOFTCLIENT4ES_LICENSE_KEY: 'licenseKey',
+  SOFTCLIENT4ES_LICENSE_KEY_FILE: 'licenseFile',
   SOFTCLIENT4ES_HOME: 'stateDir',
   SOFTCLIENT4ES_LICENSE_SERVER_URL: 'serverUrl',
   [REFRESH_ORIGINS_VARIABLE]: 'refreshOrigins',
@@ -76,6 +79,19 @@ function envInstanceId(env: Record<string, string | undefined>): string | undefi
   return raw;
 }
 
+/**
+ * A credential's variable or its `_FILE` twin (`SOFTCLIENT4ES_LICENSE_KEY_FILE`), never both: which
+ * one the operator meant cannot be guessed.
+ */
+function envCredential(env: Record<string, string | undefined>, settings: CredentialSettings) {
+  const value = envString(env, settings.variable);
+  const file = envString(env, settings.fileVariable);
+  if (value !== undefined && file !== undefined) {
+    throw new LicenseConfigError(settings.fileVariable, `is set together with ${settings.variable}: set one of them, not both`);
+  }
+  return { [settings.value]: value, [settings.file]: file };
+}
+
 function envNumber(env: Record<string, string | undefined>, name: string): number | undefined {
   const raw = envString(env, name);
   if (raw === undefined) return undefined;
@@ -96,6 +112,8 @@ function withoutUndefined<T extends object>(value: T): T {
  * Reads the agent's options from environment variables (see {@link ENVIRONMENT_VARIABLES}).
  * Returns only what is set, so it can sit under explicit options: `{ ...loadConfig(env), ...mine }`.
  * `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` is read when the config is resolved: it adds to the trusted keys.
+ * The `_FILE` variables give paths (`licenseFile`, `apiKeyFile`): the files are read when the config
+ * is resolved too. A variable set together with its `_FILE` twin throws a `LicenseConfigError`.
  *
  * @example
  * const agent = createLicenseAgent({ ...loadConfig(process.env), version: '1.2.3' });
@@ -115,8 +133,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const telemetryEnabled = licenseTelemetry ?? telemetry;
   const optedOut = telemetryOptedOut(env);
   return withoutUndefined({
-    apiKey: envString(env, 'SOFTCLIENT4ES_API_KEY'),
-    licenseKey: envString(env, 'SOFTCLIENT4ES_LICENSE_KEY'),
+    ...envCredential(env, API_KEY_SETTINGS),
+    ...envCredential(env, LICENSE_KEY_SETTINGS),
     stateDir: envString(env, 'SOFTCLIENT4ES_HOME'),
     serverUrl,
     refreshOrigins: readRefreshOriginsVariable(env),
@@ -129,9 +147,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
-/** Explicit options over environment ones, one level deep for `refresh` and `telemetry`. */
+/**
+ * The environment's options less the credentials the explicit ones set: a credential comes whole from
+ * one layer, so that an explicit `licenseKey` wins over `SOFTCLIENT4ES_LICENSE_KEY_FILE` as it wins
+ * over `SOFTCLIENT4ES_LICENSE_KEY`, instead of being set together with it.
+ */
+function withoutExplicitCredentials(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): Partial<LicenseAgentOptions> {
+  const kept: Record<string, unknown> = { ...fromEnv };
+  for (const { value, file } of [API_KEY_SETTINGS, LICENSE_KEY_SETTINGS]) {
+    if (explicit[value] !== undefined || explicit[file] !== undefined) {
+      delete kept[value];
+      delete kept[file];
+    }
+  }
+  return kept as Partial<LicenseAgentOptions>;
+}
+
+/**
+ * Explicit options over environment ones, one level deep for `refresh` and `telemetry`; a credential
+ * (the API key, the license key) whole from one layer, its value or its file.
+ *
+ * @example
+ * mergeOptions(loadConfig({ SOFTCLIENT4ES_LICENSE_KEY_FILE: '/run/secrets/license' }), { version: '1.2.3', licenseKey: jwt });
+ * // { version: '1.2.3', licenseKey: jwt }: the explicit key, not the environment's file
+ */
 export function mergeOptions(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): LicenseAgentOptions {
-  const merged = { ...fromEnv, ...withoutUndefined(explicit) } as LicenseAgentOptions;
+  const merged = { ...withoutExplicitCredentials(fromEnv, explicit), ...withoutUndefined(explicit) } as LicenseAgentOptions;
   // Leave a malformed `refresh` or `telemetry` (a string, say) as it is: validation names it.
   if (!isPlainObject(explicit.refresh ?? {}) || !isPlainObject(explicit.telemetry ?? {})) return merged;
   const refresh = { ...fromEnv.refresh, ...withoutUndefined(explicit.refresh ?? {}) };

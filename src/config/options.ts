@@ -60,6 +60,26 @@ export interface LicenseAgentOptions {
   readonly apiKey?: string | undefined;
   /** Static-JWT mode: the license JWT itself. */
   readonly licenseKey?: string | undefined;
+  /**
+   * Static-JWT mode from a file: the path of a file holding the license JWT, as a Kubernetes Secret
+   * mounted as a volume holds it (`SOFTCLIENT4ES_LICENSE_KEY_FILE`). Read (and trimmed) when the
+   * agent is created, and watched while it runs: a new license that verifies is adopted without a
+   * restart. Not with `licenseKey`.
+   */
+  readonly licenseFile?: string | undefined;
+  /**
+   * API-key mode from a file: the path of a file holding the API key (`SOFTCLIENT4ES_API_KEY_FILE`).
+   * Read (and trimmed) when the agent is created, and only then: a new key takes a restart. Not
+   * with `apiKey`.
+   */
+  readonly apiKeyFile?: string | undefined;
+  /**
+   * Re-read the license file on `SIGHUP`, as well as when it changes. The agent installs a `SIGHUP`
+   * listener only with this option and a license file, and removes it on `stop()`; without them,
+   * what `SIGHUP` does is left to the embedding server (Node's default ends the process). Default
+   * `false`.
+   */
+  readonly reloadOnSighup?: boolean | undefined;
   /** Base URL of the API-key endpoint. Default `https://license.softclient4es.com`. */
   readonly serverUrl?: string | undefined;
   /**
@@ -115,11 +135,24 @@ export interface LicenseAgentOptions {
   readonly inspect?: InspectOption | undefined;
 }
 
+/** Where the configured license JWT was read from: a file, and the setting that named it. */
+export interface LicenseFileSource {
+  /** The file's path, as configured. */
+  readonly path: string;
+  /** What the operator set: `licenseFile`, or `SOFTCLIENT4ES_LICENSE_KEY_FILE`. */
+  readonly setting: string;
+}
+
 /** The validated, frozen form of {@link LicenseAgentOptions}. */
 export interface AgentConfig {
   readonly version: string;
   readonly apiKey: string | undefined;
+  /** The configured license JWT: the `licenseKey` option, or what the license file held at creation. */
   readonly licenseKey: string | undefined;
+  /** The license file the license key was read from, watched while the agent runs; `undefined` without one. */
+  readonly licenseFile: LicenseFileSource | undefined;
+  /** Re-read the license file on `SIGHUP`. */
+  readonly reloadOnSighup: boolean;
   readonly serverUrl: string;
   /** The origins a license's `refresh_url` may name. */
   readonly refreshOrigins: readonly string[];
@@ -145,9 +178,9 @@ export interface AgentConfig {
 
 /** Every option's name, as the compiler sees the interface: a missing or extra one does not build. */
 const TOP_LEVEL: Readonly<Record<keyof LicenseAgentOptions, true>> = {
-  version: true, apiKey: true, licenseKey: true, serverUrl: true, refreshOrigins: true, refresh: true, telemetry: true,
-  stateDir: true, trustedKeys: true, issuer: true, logger: true, gracePeriod: true, offline: true, ca: true, proxy: true,
-  instanceId: true, connectTimeout: true, readTimeout: true, env: true, clock: true, random: true, inspect: true,
+  version: true, apiKey: true, apiKeyFile: true, licenseKey: true, licenseFile: true, reloadOnSighup: true, serverUrl: true,
+  refreshOrigins: true, refresh: true, telemetry: true, stateDir: true, trustedKeys: true, issuer: true, logger: true,
+  gracePeriod: true, offline: true, ca: true, proxy: true, instanceId: true, connectTimeout: true, readTimeout: true, env: true, clock: true, random: true, inspect: true,
 };
 const REFRESH: Readonly<Record<keyof RefreshOptions, true>> = { enabled: true, interval: true, jitter: true };
 const TELEMETRY: Readonly<Record<keyof TelemetryOptions, true>> = { enabled: true };

@@ -10,6 +10,7 @@ import { readPublicKeyVariable } from '../license/public-key-variable.js';
 import { apiKeyProblem } from '../net/api-key-format.js';
 import { endpointProblem } from '../net/url-policy.js';
 import { isUuid } from '../state/instance-id.js';
+import { API_KEY_SETTINGS, credentialFromFile, LICENSE_KEY_SETTINGS } from './credential-files.js';
 import { parseDuration } from './duration.js';
 import { telemetryOptOutVariable } from './environment.js';
 import {
@@ -160,11 +161,21 @@ function trustedKeysOption(trustedKeys: LicenseAgentOptions['trustedKeys']): JSO
   return trustedKeys;
 }
 
-function apiKeyOption(value: unknown): string | undefined {
-  const apiKey = stringOption(value, 'apiKey');
+/** The API key, from `apiKey` or from its file; one that is not `sk-...` is refused, never quoted. */
+function apiKeyOption(options: LicenseAgentOptions, env: Record<string, string | undefined>): string | undefined {
+  const file = credentialFromFile(options, env, API_KEY_SETTINGS);
+  const apiKey = file?.text ?? stringOption(options.apiKey, 'apiKey');
   const keyProblem = apiKey === undefined ? undefined : apiKeyProblem(apiKey);
+  if (keyProblem && file) throw new LicenseConfigError(file.setting, `${JSON.stringify(file.path)} holds no usable API key (${keyProblem})`);
   if (keyProblem) throw new LicenseConfigError('apiKey', keyProblem);
   return apiKey;
+}
+
+/** The license key, from `licenseKey` or from its file (and then where it came from, to watch it). */
+function licenseKeyOption(options: LicenseAgentOptions, env: Record<string, string | undefined>) {
+  const file = credentialFromFile(options, env, LICENSE_KEY_SETTINGS);
+  if (file === undefined) return { licenseKey: stringOption(options.licenseKey, 'licenseKey'), licenseFile: undefined };
+  return { licenseKey: file.text, licenseFile: Object.freeze({ path: file.path, setting: file.setting }) };
 }
 
 /** Validates options (already merged with the environment) into a frozen config; the first mistake throws. */
@@ -175,13 +186,16 @@ export function resolveConfig(options: LicenseAgentOptions, env: Record<string, 
   const jitter = jitterOption(refresh['jitter']);
   const serverUrl = serverUrlOption(options.serverUrl);
   const trustedKeys = trustedKeysOption(options.trustedKeys);
-  const apiKey = apiKeyOption(options.apiKey);
+  const apiKey = apiKeyOption(options, env);
+  const { licenseKey, licenseFile } = licenseKeyOption(options, env);
   const issuer = stringOption(options.issuer, 'issuer') ?? DEFAULT_ISSUER;
 
   return Object.freeze({
     version,
     apiKey,
-    licenseKey: stringOption(options.licenseKey, 'licenseKey'),
+    licenseKey,
+    licenseFile,
+    reloadOnSighup: booleanOption(options.reloadOnSighup, 'reloadOnSighup', false),
     serverUrl: serverUrl.replace(/\/+$/, ''),
     refreshOrigins: refreshOriginsOption(options.refreshOrigins, serverUrl),
     refresh: Object.freeze({

@@ -4,6 +4,10 @@
  * `xstate.after.*` timers, the fetch actors' done and error events with payloads), and the catalogue
  * of every transition the machine defines.
  *
+ * In a scenario that started on a license file, the file may change at any moment: `license.replaced`
+ * with one of the licenses an operator could put there (each issued at the instant it is offered,
+ * like a fetch's answer).
+ *
  * Time in the model is simulated like the replay's: the wall clock stands still except when a timer
  * fires (it moves to that timer's instant) or jumps (`clock.wake`). The model keeps the timers each
  * step arms and cancels, read from the machine's own actions, so a timer fires at the instant it
@@ -17,13 +21,19 @@ import { licenseAgentMachine, forcedRefreshAt, hasRefreshPath, type AgentContext
 import { expiresAtOf } from '../../machines/refresh-policy.js';
 import { validityLeafAt } from '../../machines/validity.js';
 import { T0 } from '../support/clocks.js';
-import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, type Scenario } from './scenarios.js';
+import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, REPLACEMENTS, type Scenario } from './scenarios.js';
 import { activeLeaves, ownTransitions, delayOfTimerEvent, inertScope, stateName, transitionLabel, type AnyStateNode } from './statechart.js';
 
 /** A snapshot of the machine, with the context typed. */
 export type AgentSnapshot = MachineSnapshot<AgentContext, any, any, any, any, any, any, any>;
 /** Any event the model sends: user events, clock jumps, timer events, invoke done/error events with payloads. */
-export type ModelEvent = EventObject & { readonly output?: unknown; readonly error?: unknown; readonly jumpMs?: number };
+export type ModelEvent = EventObject & {
+  readonly output?: unknown;
+  readonly error?: unknown;
+  readonly jumpMs?: number;
+  /** The license a `license.replaced` carries. */
+  readonly license?: unknown;
+};
 export type ModelPath = StatePath<AgentSnapshot, ModelEvent>;
 
 /** A timer the machine armed: its event, the wall-clock instant it fires at, and the order it was armed in. */
@@ -59,6 +69,8 @@ interface ModelEvents {
   readonly jumps: readonly ModelEvent[];
   /** The done and error events of the invoked actor `id`; a license fetched at `now` is issued at `now`. */
   ofActor(id: string, now: number): readonly ModelEvent[];
+  /** The `license.replaced` events a changed license file may send at `now`. */
+  replacements(now: number): readonly ModelEvent[];
   timer(type: string): ModelEvent;
   label(event: ModelEvent): string;
 }
@@ -78,10 +90,14 @@ function createModelEvents(): ModelEvents {
       ...FETCH_ERRORS.map(({ label, error }) => named({ type: `xstate.error.actor.${id}`, error }, `${id} fails ${label}`)),
     ];
   });
+  const replacementsAt = memo((at) =>
+    REPLACEMENTS.map(({ label, licenseAt }) => named({ type: 'license.replaced', license: licenseAt(Number(at)) }, `license.replaced by ${label}`)),
+  );
   return {
     user: [named({ type: 'refresh.now' }, 'refresh.now'), named({ type: 'agent.stop' }, 'agent.stop')],
     jumps: CLOCK_JUMPS.map(({ label, ms }) => named({ type: 'clock.wake', jumpMs: ms }, `clock.wake after ${label}`)),
     ofActor: (id, now) => ofActorAt(`${id}@${now}`),
+    replacements: (now) => replacementsAt(String(now)),
     timer: memo((type) => named({ type }, `after ${delayOfTimerEvent(type)}`)),
     label: (event) => labels.get(event) ?? event.type,
   };
@@ -187,12 +203,12 @@ function createTimedLogic(): { logic: ActorLogic<AgentSnapshot, ModelEvent, Agen
 }
 
 /** The events the running agent could see next in this snapshot. */
-function eventsIn(snapshot: AgentSnapshot, timing: Timing, events: ModelEvents): ModelEvent[] {
+function eventsIn(snapshot: AgentSnapshot, timing: Timing, events: ModelEvents, licenseFile: boolean): ModelEvent[] {
   if (snapshot.status !== 'active') return [];
   const first = timing.timers.find((timer) => Number.isFinite(timer.due));
   // A timer that is due fires before anything else can happen.
   if (first !== undefined && first.due <= timing.now) return [events.timer(first.type)];
-  const next = [...events.user, ...events.jumps];
+  const next = [...events.user, ...events.jumps, ...(licenseFile ? events.replacements(timing.now) : [])];
   for (const node of activeLeaves(snapshot)) {
     for (const invoke of node.invoke) next.push(...events.ofActor(invoke.id, timing.now));
   }
@@ -227,6 +243,8 @@ function placeKey(snapshot: AgentSnapshot, timing: Timing): string {
   return JSON.stringify({
     status: snapshot.status,
     value: snapshot.value,
+    mode: context.mode,
+    apiKeyFallback: context.apiKeyFallback === true,
     refreshPath: hasRefreshPath(context),
     needsFirstLicense: context.needsFirstLicense,
     forcedDue: now >= forcedRefreshAt(context),
@@ -283,7 +301,7 @@ export function buildAgentModel(scenario: Scenario): AgentModel {
   const initial = logic.getInitialSnapshot(scope as never, scenario.input);
   const representatives = getShortestPaths(logic, {
     fromState: initial,
-    events: (snapshot) => eventsIn(snapshot, timingOf(snapshot), events),
+    events: (snapshot) => eventsIn(snapshot, timingOf(snapshot), events, scenario.licenseFile === true),
     serializeState: key,
     serializeEvent: events.label,
     limit: 1_000_000,
@@ -297,7 +315,7 @@ export function buildAgentModel(scenario: Scenario): AgentModel {
   const stepFrom = (state: AgentSnapshot, wanted: ModelEvent, prefix: string) => {
     const known = rebuilt.get(prefix);
     if (known !== undefined) return known;
-    const event = eventsIn(state, timingOf(state), events).find((offered) => events.label(offered) === events.label(wanted));
+    const event = eventsIn(state, timingOf(state), events, scenario.licenseFile === true).find((offered) => events.label(offered) === events.label(wanted));
     if (event === undefined) throw new Error(`the model is too coarse: ${events.label(wanted)} is not offered in ${key(state)}`);
     const step = { state: logic.transition(state, event, scope as never), event };
     rebuilt.set(prefix, step);

@@ -6,6 +6,7 @@
  */
 import { createActor, fromPromise, type AnyTransitionDefinition } from 'xstate';
 import { licenseAgentMachine, type AgentContext, type FetchInput, type FetchOutput } from '../../machines/license-agent.machine.js';
+import type { VerifiedLicense } from '../../src/license/claims.js';
 import { ModelClock, T0 } from '../support/clocks.js';
 import { nextTurn } from '../support/timers.js';
 import type { AgentModel, ModelEvent, ModelPath } from './agent-model.js';
@@ -40,15 +41,16 @@ const ENTRY_EFFECTS: Readonly<Record<string, string>> = {
 
 /**
  * The effects a step must run, read from the transitions it takes: a fetched license is persisted,
- * a failed fetch is logged, a fetch is aborted when the agent stops during it, and entering a
- * state runs its effect. Sorted: the order within a step is free.
+ * a failed fetch is logged, a fetch is aborted when the refresh region leaves it (a stop, a lapse,
+ * a replaced license), and entering a state runs its effect. Sorted: the order within a step is free.
  */
 function effectsOf(transitions: readonly AnyTransitionDefinition[], leaving: string | undefined): string[] {
   const effects: string[] = [];
   for (const transition of transitions) {
     if (transition.eventType.startsWith('xstate.done.actor.')) effects.push('persistLicense');
     if (transition.eventType.startsWith('xstate.error.actor.')) effects.push('logRefreshFailure');
-    if (transition.eventType === 'agent.stop' && transition.source.key === 'refresh' && leaving !== undefined && FETCHING.has(leaving)) {
+    // The refresh region's own transitions (the stop, a lapse, a replaced license) leave whatever state it is in.
+    if (transition.source.key === 'refresh' && transition.target !== undefined && leaving !== undefined && FETCHING.has(leaving)) {
       effects.push('fetch aborted');
     }
     for (const node of enteredBy(transition)) {
@@ -180,6 +182,8 @@ export async function replay(
   const perform = async (event: ModelEvent) => {
     if (event.type === 'refresh.now' || event.type === 'agent.stop') {
       actor.send({ type: event.type });
+    } else if (event.type === 'license.replaced') {
+      actor.send({ type: event.type, license: event.license as VerifiedLicense });
     } else if (event.type === 'clock.wake') {
       clock.jump(event.jumpMs ?? Number.NaN);
       actor.send({ type: 'clock.wake' });

@@ -59,6 +59,12 @@ export const FETCH_OUTPUTS: readonly FetchAnswer[] = [
   { label: 'no change', answerAt: () => undefined },
 ];
 
+/** What an operator may put in a license file while the agent runs: verified and within grace, or it is not sent. */
+export const REPLACEMENTS: ReadonlyArray<{ readonly label: string; licenseAt(now: number): VerifiedLicense }> = [
+  { label: 'a license file valid for a year, with refresh_url', licenseAt: (now) => license('file', { expiresAt: now + 365 * DAY, refreshUrl: REFRESH_URL, issuedAt: now }) },
+  { label: 'a license file without refresh_url', licenseAt: (now) => license('file-offline', { expiresAt: now + 365 * DAY, issuedAt: now }) },
+];
+
 /** How a fetch may fail: a transient server error, and a rejection of the key or license. */
 export const FETCH_ERRORS: ReadonlyArray<{ readonly label: string; readonly error: unknown }> = [
   { label: '503', error: new LicenseHttpError(503, 'license server answered 503') },
@@ -79,6 +85,11 @@ export const CLOCK_JUMPS: ReadonlyArray<{ readonly label: string; readonly ms: n
 export interface Scenario {
   readonly name: string;
   readonly input: AgentInput;
+  /**
+   * The configured license came from a license file, which may change while the agent runs: the
+   * model offers `license.replaced` at every step. Absent: no file, no such event.
+   */
+  readonly licenseFile?: true;
 }
 
 const apiKey = {
@@ -144,4 +155,29 @@ const VALIDITY_SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-export const SCENARIOS: readonly Scenario[] = [...REFRESH_SCENARIOS, ...VALIDITY_SCENARIOS];
+/**
+ * The starts a license file can give (see `src/agent/startup.ts`): its JWT in force, with or without
+ * `refresh_url`; past grace with an API key (the key fetches its first license); in grace with an API
+ * key to fall back on; and a JWT that does not verify, with no API key (Community).
+ */
+const LICENSE_FILE_SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'a license file with refresh_url',
+    licenseFile: true,
+    input: { ...apiKey, mode: 'static-jwt', license: license('from-file', { expiresAt: T0 + 365 * DAY, refreshUrl: REFRESH_URL }) },
+  },
+  {
+    name: 'a license file without refresh_url',
+    licenseFile: true,
+    input: { ...apiKey, mode: 'static-jwt', license: license('from-file-offline', { expiresAt: T0 + 365 * DAY }) },
+  },
+  { name: 'a license file past grace, with an API key', licenseFile: true, input: { ...apiKey, needsFirstLicense: true } },
+  {
+    name: 'a license file in grace, with an API key to fall back on',
+    licenseFile: true,
+    input: { ...apiKey, mode: 'static-jwt', apiKeyFallback: true, license: license('from-file-lapsing', { expiresAt: T0 - 13 * DAY }) },
+  },
+  { name: 'a license file that does not verify', licenseFile: true, input: { ...apiKey, mode: 'community' } },
+];
+
+export const SCENARIOS: readonly Scenario[] = [...REFRESH_SCENARIOS, ...VALIDITY_SCENARIOS, ...LICENSE_FILE_SCENARIOS];

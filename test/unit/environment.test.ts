@@ -10,7 +10,9 @@ const silent = pino({ level: 'silent' });
 /** What each variable, set to the given value, yields from `loadConfig`. */
 const VARIABLE_CASES: Record<keyof typeof ENVIRONMENT_VARIABLES, [string, Partial<LicenseAgentOptions>]> = {
   SOFTCLIENT4ES_API_KEY: ['sk-key-123', { apiKey: 'sk-key-123' }],
+  SOFTCLIENT4ES_API_KEY_FILE: ['/run/secrets/api-key', { apiKeyFile: '/run/secrets/api-key' }],
   SOFTCLIENT4ES_LICENSE_KEY: ['eyJ.header.sig', { licenseKey: 'eyJ.header.sig' }],
+  SOFTCLIENT4ES_LICENSE_KEY_FILE: ['/run/secrets/license', { licenseFile: '/run/secrets/license' }],
   SOFTCLIENT4ES_HOME: ['/srv/softclient4es', { stateDir: '/srv/softclient4es' }],
   SOFTCLIENT4ES_LICENSE_SERVER_URL: ['https://licenses.example.com', { serverUrl: 'https://licenses.example.com' }],
   SOFTCLIENT4ES_LICENSE_REFRESH_ORIGINS: ['https://licenses.example.com, https://backup.example.com:8443', { refreshOrigins: ['https://licenses.example.com', 'https://backup.example.com:8443'] }],
