@@ -83,7 +83,7 @@ export function templateFromClaims(payload: JWTPayload): LicenseTemplate {
 function templateQuotas(claims: Record<string, number | null>): Partial<Quotas> {
   const { max_result_rows, max_query_results, ...rest } = claims;
   const rows = max_result_rows ?? max_query_results;
-  return { ...rest, ...(rows === undefined ? {} : { max_query_results: rows }) } as Partial<Quotas>;
+  return { ...rest, ...(rows === undefined ? {} : { max_query_results: rows }) };
 }
 
 function reissueTemplate(state: IssuerState, presented: JWTPayload, sub: string): LicenseTemplate {

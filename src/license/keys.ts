@@ -19,4 +19,4 @@ export const DEFAULT_TRUSTED_KEYS: JSONWebKeySet = Object.freeze({
       use: 'sig',
     }),
   ],
-}) as JSONWebKeySet;
+});
