@@ -10,7 +10,9 @@ import { authorizationCredentials, jsonObject, type RecordedRequest, type Reply 
 import type { IssuerKeys } from './keys.js';
 import { mintLicense, type LicenseTemplate } from './mint.js';
 
+/** The token endpoint's path: an API key buys a license there. */
 export const TOKEN_PATH = '/api/v1/licenses/token';
+/** The refresh endpoint's path: a license presented there is re-issued (or answered with 204). */
 export const REFRESH_PATH = '/api/v1/licenses/refresh';
 
 /** How the refresh endpoint answers a valid request: a new JWT, or 204 "keep what you have". */
