@@ -18,6 +18,8 @@ export default defineConfig(
       parserOptions: { project: './tsconfig.eslint.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
+      // A `let` a callback reads before its one assignment (`watch = actor.subscribe(...)`) must stay `let`: a const would be in its TDZ.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // A promise left floating in the refresh cycle is a lost error or a race.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
