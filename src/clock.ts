@@ -6,8 +6,11 @@
  */
 /** Time as the agent sees it: the wall clock in production, a simulated one in tests. */
 export interface AgentClock {
+  /** Milliseconds since the epoch, as `Date.now()`. */
   now(): number;
+  /** Calls `callback` once, `delayMs` from now (never for `Infinity`); returns a handle for {@link clearTimeout}. */
   setTimeout(callback: () => void, delayMs: number): unknown;
+  /** Cancels a timer armed by {@link setTimeout}; a handle already fired or cleared is ignored. */
   clearTimeout(handle: unknown): void;
 }
 
@@ -18,6 +21,7 @@ interface LongTimer {
   handle: NodeJS.Timeout | undefined;
 }
 
+/** The production {@link AgentClock}: `Date.now`, with long delays chained and every timer unref'd. */
 export function createWallClock(): AgentClock {
   function arm(timer: LongTimer, callback: () => void, dueAt: number): void {
     const remaining = dueAt - Date.now();

@@ -5,6 +5,7 @@
  */
 import { isRejection } from '../machines/refresh-policy.js';
 
+/** The stable `code` of every {@link LicenseError}: match on it, not on the message. The README says what each means. */
 export type LicenseErrorCode =
   | 'ERR_LICENSE_CONFIG'
   | 'ERR_LICENSE_NETWORK'
@@ -17,6 +18,7 @@ export type LicenseErrorCode =
 
 /** Base class of every error the agent raises or reports. */
 export class LicenseError extends Error {
+  /** What kind of failure this is; stable across releases. */
   readonly code: LicenseErrorCode;
 
   constructor(code: LicenseErrorCode, message: string, options?: { cause?: unknown }) {
@@ -46,6 +48,7 @@ export class LicenseNetworkError extends LicenseError {
 
 /** The license server answered with a status that is not a success. */
 export class LicenseHttpError extends LicenseError {
+  /** The HTTP status the server answered. */
   readonly status: number;
   /** Milliseconds the server asked us to wait (`Retry-After`), when it said so. */
   readonly retryAfterMs: number | undefined;
@@ -82,6 +85,7 @@ export class LicenseVerificationError extends LicenseError {
 
 /** The state directory (instance id, license cache) could not be read or written. */
 export class LicenseStateDirError extends LicenseError {
+  /** The file or directory that could not be read or written. */
   readonly path: string;
 
   constructor(path: string, message: string, options?: { cause?: unknown }) {

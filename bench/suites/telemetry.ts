@@ -174,7 +174,7 @@ runSuite(async () => {
     { name: 'method', calls: FAST_CALLS, run: (n) => methodCount(plain, n) },
     { name: 'prom', calls: FAST_CALLS, run: (n) => promCount(promCounter, n) },
     { name: 'otel', calls: OTEL_CALLS, run: (n) => otelCount(otelCounter, n) },
-    { name: 'actor', calls: ACTOR_CALLS, run: (n) => actorCount(actor as unknown as Sendable, n) },
+    { name: 'actor', calls: ACTOR_CALLS, run: (n) => actorCount(actor, n) },
   ];
   const gauges: Contender[] = [
     { name: 'ours', calls: FAST_CALLS, run: (n) => oursGauge(agent, n) },
@@ -182,7 +182,7 @@ runSuite(async () => {
     { name: 'method', calls: FAST_CALLS, run: (n) => methodGauge(plain, n) },
     { name: 'prom', calls: FAST_CALLS, run: (n) => promGauge(promViews, n) },
     { name: 'otel', calls: OTEL_CALLS, run: (n) => otelGauge(otelViews, n) },
-    { name: 'actor', calls: ACTOR_CALLS, run: (n) => actorGauge(actor as unknown as Sendable, n) },
+    { name: 'actor', calls: ACTOR_CALLS, run: (n) => actorGauge(actor, n) },
   ];
 
   progress(`counters: ${WARMUP} warm-up + ${ROUNDS} rounds (10 M calls for ours, bare, method, prom-client; 1 M for OpenTelemetry; 50 k for actor.send)`);
@@ -197,7 +197,7 @@ runSuite(async () => {
     oursGauge: await measureAllocation((n) => oursGauge(agent, n), FAST_CALLS),
     bareGauge: await measureAllocation((n) => bare.gauge(n), FAST_CALLS),
     otelCount: await measureAllocation((n) => otelCount(otelCounter, n), OTEL_CALLS),
-    actorCount: await measureAllocation((n) => actorCount(actor as unknown as Sendable, n), ACTOR_CALLS),
+    actorCount: await measureAllocation((n) => actorCount(actor, n), ACTOR_CALLS),
   };
 
   // The work was done, and counted: every contender's own tally must match the calls made.
@@ -207,7 +207,7 @@ runSuite(async () => {
   if (promTotal !== FAST_CALLS * (WARMUP + ROUNDS)) throw new Error(`prom-client counted ${promTotal}`);
   const collected = await reader.collect();
   const otelPoint = collected.resourceMetrics.scopeMetrics[0]?.metrics.find((m) => m.descriptor.name === 'queries_total')?.dataPoints[0]?.value;
-  if (otelPoint !== OTEL_CALLS * (WARMUP + ROUNDS + 1)) throw new Error(`OpenTelemetry counted ${String(otelPoint)}`);
+  if (otelPoint !== OTEL_CALLS * (WARMUP + ROUNDS + 1)) throw new Error(`OpenTelemetry counted ${JSON.stringify(otelPoint)}`);
   const actorTotal = actor.getSnapshot().context.queries;
   if (actorTotal !== ACTOR_CALLS * (WARMUP + ROUNDS + 1)) throw new Error(`the actor counted ${actorTotal}`);
 

@@ -41,7 +41,7 @@ function clockTime(): string {
 }
 
 function printRequest(request: RecordedRequest): void {
-  const scheme = String(request.headers.authorization ?? '').split(' ')[0] || 'none';
+  const scheme = (request.headers.authorization ?? '').split(' ')[0] || 'none';
   console.log(`${clockTime()}  server <- ${request.method} ${request.path} (Authorization: ${scheme} …)`);
   console.log(`              body ${JSON.stringify(request.body)}`);
 }

@@ -49,8 +49,11 @@ type Named = string | { type?: unknown; params?: unknown } | ((...args: never[])
 function paramsText(params: unknown): string {
   if (params === undefined || params === null) return '';
   if (typeof params === 'function') return ' (dynamic)';
+  // Objects go to JSON.stringify: what String() gets here is a primitive, which TypeScript cannot narrow `unknown` to.
+  /* eslint-disable @typescript-eslint/no-base-to-string */
   if (typeof params !== 'object') return ` ${String(params)}`;
   return ` ${Object.values(params as Record<string, unknown>).map((value) => (typeof value === 'object' ? JSON.stringify(value) : String(value))).join(', ')}`;
+  /* eslint-enable @typescript-eslint/no-base-to-string */
 }
 
 /** The name of a guard or action as written in the config, with its params. */
@@ -65,8 +68,11 @@ export function nameOf(item: Named): string {
 
 function triggerOf(transition: AnyTransitionDefinition): Trigger {
   const delay = (transition as { delay?: unknown }).delay;
+  // A delay is a number of milliseconds or the name of one in `setup({ delays })`.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (delay !== undefined) return { kind: 'after', delay: typeof delay === 'number' ? `${delay}ms` : String(delay) };
-  const type = transition.eventType;
+  // `any` in AnyTransitionDefinition; an event type is a string.
+  const type = transition.eventType as string;
   const actor = /^xstate\.(done|error)\.actor\.(.+)$/.exec(type);
   if (actor) return { kind: actor[1] as 'done' | 'error', actor: actor[2] as string };
   return { kind: 'event', event: type };
@@ -77,7 +83,7 @@ function describeTransition(transition: AnyTransitionDefinition, trigger: Trigge
     source: transition.source.id,
     targets: (transition.target ?? []).map((node) => node.id),
     trigger,
-    guard: transition.guard === undefined ? undefined : nameOf(transition.guard as Named),
+    guard: transition.guard === undefined ? undefined : nameOf(transition.guard),
     reenter: transition.reenter,
     actions: (transition.actions as readonly Named[]).map(nameOf),
   };
@@ -97,18 +103,18 @@ function describeState(node: DirectedGraphNode): ChartState {
   return {
     id: stateNode.id,
     key: stateNode.key,
-    kind: stateNode.type as StateKind,
+    kind: stateNode.type,
     initial,
     children: node.children.map(describeState),
-    entry: authoredActions(stateNode.entry as readonly Named[]),
-    exit: authoredActions(stateNode.exit as readonly Named[]),
+    entry: authoredActions(stateNode.entry),
+    exit: authoredActions(stateNode.exit),
     invokes: stateNode.invoke.map((invoke) => ({ id: invoke.id, src: typeof invoke.src === 'string' ? invoke.src : 'inline' })),
   };
 }
 
 function collectTransitions(node: DirectedGraphNode, into: ChartTransition[]): void {
   for (const edge of node.edges) {
-    into.push(describeTransition(edge.transition as AnyTransitionDefinition, triggerOf(edge.transition as AnyTransitionDefinition)));
+    into.push(describeTransition(edge.transition, triggerOf(edge.transition)));
   }
   const always = (node.stateNode.always ?? []) as AnyTransitionDefinition[];
   always.forEach((transition, index) => {

@@ -18,6 +18,8 @@ type StatePath<V> = V extends string ? V : { [K in keyof V & string]: `${K}.${St
 /**
  * The refresh region's states, as `status().state` and `stateChanged` report them (a nested one as a
  * dotted path). The transient decision nodes (`starting`, `deciding`) never rest, so never show.
+ * Derived from the machine, so the reference shows the derivation; the states are `firstLicense.fetching`,
+ * `firstLicense.retryWait`, `offline`, `scheduled`, `refreshing`, `forcedRefresh`, `retryWait` and `stopped`.
  */
 export type RefreshState = Exclude<StatePath<RegionValue['refresh']>, 'starting' | 'deciding'>;
 

@@ -15,38 +15,70 @@ import type { AgentConfig } from '../config/options.js';
 import { tokenUrl } from '../net/api-key-client.js';
 import type { RefreshState } from './snapshot.js';
 
-
+/**
+ * What `agent.status()` returns: the agent's whole state for a tool or a dashboard, as plain JSON
+ * (instants as ISO 8601 strings, `null` for "none"). Built on each call.
+ */
 export interface AgentStatus {
+  /** Where licenses come from: `api-key` (fetched with the key), `static-jwt` (a configured JWT) or `community` (none). */
   readonly mode: AgentMode;
   /** The refresh region's state; `'created'` before `start()`. */
   readonly state: RefreshState | 'created';
+  /** Where the license in force stands: `valid`, `expiringSoon` (under 48 h left), `grace` (expired) or `degraded`. */
   readonly validity: ValidityStage;
+  /** The tier in force (`Community` once degraded). */
   readonly tier: Tier;
   /** The quotas in force (Community's once degraded). */
   readonly quotas: Quotas;
+  /** The features in force, lower case. */
   readonly features: readonly string[];
+  /** The license's id (its `sub`), degraded or not; `null` with no license. */
   readonly licenseId: string | null;
+  /** When the license expires (or expired), ISO 8601; `null` when it never expires or there is none. */
   readonly expiresAt: string | null;
   /** Whole days until expiry; `null` when the license never expires (or there is none). */
   readonly daysRemaining: number | null;
+  /** The part of grace the license is in: `early` (the first half), `mid` (the rest), or `none` outside grace. */
   readonly grace: GraceStage;
   /** While in grace: whole days since expiry. */
   readonly daysExpired?: number;
   /** While in grace: whole days of grace left (1 on the last day). */
   readonly graceDaysRemaining?: number;
+  /** True once a paid license has lapsed past its grace period and the server runs as Community. */
   readonly degraded: boolean;
   /** While degraded: the license that lapsed. */
-  readonly degradedFrom: { readonly licenseId: string; readonly tier: Tier } | null;
+  readonly degradedFrom: {
+    /** The lapsed license's id. */
+    readonly licenseId: string;
+    /** The tier it granted. */
+    readonly tier: Tier;
+  } | null;
   /** Where refreshes go: the token endpoint, the license's `refresh_url`, or `null` (offline). */
   readonly endpoint: string | null;
+  /** This installation's anonymous instance id, sent with each refresh; `null` before `start()` read it. */
   readonly instanceId: string | null;
+  /** When the license was last fetched successfully (by this process or, per the cache, an earlier one), ISO 8601; `null` if unknown. */
   readonly lastRefresh: string | null;
-  readonly lastAttempt: { readonly at: string; readonly ok: boolean; readonly message: string } | null;
+  /** The last refresh attempt of this process; `null` before the first. */
+  readonly lastAttempt: {
+    /** When it ended, ISO 8601. */
+    readonly at: string;
+    /** Whether it brought a license. */
+    readonly ok: boolean;
+    /** `refreshed`, or why it failed. */
+    readonly message: string;
+  } | null;
+  /** When the next refresh is due, ISO 8601; `null` when none is scheduled. */
   readonly nextRefreshAt: string | null;
+  /** Whether regular refreshes run (`refresh.enabled`); a refresh asked for runs either way. */
   readonly refreshEnabled: boolean;
+  /** Whether refreshes carry the usage telemetry. */
   readonly telemetryEnabled: boolean;
+  /** What turned telemetry off: the environment variable (`DO_NOT_TRACK`, ...) or `telemetry.enabled`; `null` while on. */
   readonly telemetryDisabledBy: string | null;
+  /** The state directory (cache, instance id); `null` before `start()` found it or when none could be used. */
   readonly stateDir: string | null;
+  /** Why the last refresh attempt failed; `null` when it succeeded or none was made. */
   readonly lastError: string | null;
   /** The license server's clock minus ours, from the last answer's `Date` header; `null` before any. */
   readonly serverClockOffsetMs: number | null;
@@ -61,12 +93,17 @@ export interface AgentStatus {
 export interface ShowLicenseRow {
   /** `Pro`, `Pro (trial)`, `Community (degraded)`, ... */
   readonly license_type: string;
+  /** Whether the license is a trial. */
   readonly trial: boolean;
+  /** The platform the license is scoped to; `PRODUCTION` unless the license says otherwise. */
   readonly platform: string;
   /** The quota as a decimal string (`"50"`), or `"unlimited"`; likewise the other `max_*` columns. */
   readonly max_materialized_views: string;
+  /** The cluster quota, as text. */
   readonly max_clusters: string;
+  /** The quota of rows a query may return (the license's `max_query_results`), as text. */
   readonly max_result_rows: string;
+  /** The join quota, as text. */
   readonly max_joins: string;
   /** `2027-12-31T23:59:59Z`, or `never` when no expiry is in force (Community, degraded included). */
   readonly expires_at: string;
@@ -78,12 +115,15 @@ export interface ShowLicenseRow {
 
 /** One row of `REFRESH LICENSE`, as SoftClient4ES returns it. */
 export interface RefreshLicenseRow {
+  /** The tier in force before the refresh. */
   readonly previous_tier: Tier;
   /** The tier after the refresh; the previous one when the refresh failed. */
   readonly new_tier: Tier;
+  /** Whether the license in force after the refresh is a trial. */
   readonly trial: boolean;
   /** As in `SHOW LICENSE`: seconds precision, or `never`. */
   readonly expires_at: string;
+  /** `Refreshed` when a license came in, else `Failed`. */
   readonly status: 'Refreshed' | 'Failed';
   /** Empty when refreshed; the reason when not. */
   readonly message: string;

@@ -97,7 +97,7 @@ export function parseCommandLine(
   if (own === undefined) throw new UsageError(`unknown command '${command}' ${USAGE_HINT}`);
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...own }, strict: true, allowPositionals: true }) as typeof parsed;
+    parsed = parseArgs({ args: [...args], options: { ...GLOBAL_OPTIONS, ...own }, strict: true, allowPositionals: true });
   } catch (error) {
     throw usageErrorFrom(error);
   }

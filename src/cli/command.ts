@@ -30,5 +30,7 @@ export interface Command {
  */
 export function oneShotLogger(context: CommandContext): CliLogger {
   const level: Level = context.globals.verbose ? 'info' : 'warn';
+  // isTTY is undefined, not false, off a terminal, whatever @types/node says.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
   return createCliLogger({ level, fd: 2, pretty: process.stderr.isTTY === true });
 }

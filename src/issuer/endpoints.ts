@@ -10,7 +10,9 @@ import { authorizationCredentials, jsonObject, type RecordedRequest, type Reply 
 import type { IssuerKeys } from './keys.js';
 import { mintLicense, type LicenseTemplate } from './mint.js';
 
+/** The token endpoint's path: an API key buys a license there. */
 export const TOKEN_PATH = '/api/v1/licenses/token';
+/** The refresh endpoint's path: a license presented there is re-issued (or answered with 204). */
 export const REFRESH_PATH = '/api/v1/licenses/refresh';
 
 /** How the refresh endpoint answers a valid request: a new JWT, or 204 "keep what you have". */
@@ -83,7 +85,7 @@ export function templateFromClaims(payload: JWTPayload): LicenseTemplate {
 function templateQuotas(claims: Record<string, number | null>): Partial<Quotas> {
   const { max_result_rows, max_query_results, ...rest } = claims;
   const rows = max_result_rows ?? max_query_results;
-  return { ...rest, ...(rows === undefined ? {} : { max_query_results: rows }) } as Partial<Quotas>;
+  return { ...rest, ...(rows === undefined ? {} : { max_query_results: rows }) };
 }
 
 function reissueTemplate(state: IssuerState, presented: JWTPayload, sub: string): LicenseTemplate {

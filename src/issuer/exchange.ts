@@ -9,9 +9,11 @@ export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 
 /** A request as the issuer received it, kept for tests to assert on. */
 export interface RecordedRequest {
+  /** `POST`, `GET`, ... */
   readonly method: string;
   /** The path without the query string. */
   readonly path: string;
+  /** The request headers, names lower case. */
   readonly headers: IncomingHttpHeaders;
   /** The body parsed as JSON, or `undefined` when it is empty, not JSON, or over the size limit. */
   readonly body: unknown;
@@ -23,8 +25,11 @@ export interface RecordedRequest {
 
 /** A reply a test forces the issuer to send instead of its normal answer. */
 export interface FaultResponse {
+  /** The HTTP status to answer with. */
   readonly status: number;
+  /** Headers to send with it (`retry-after`, `content-type`, ...). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The body, sent as it is; none when absent. */
   readonly body?: string;
 }
 

@@ -9,6 +9,7 @@ import { exportJWK, generateKeyPair, type CryptoKey, type JSONWebKeySet, type JW
 export interface IssuerKeys {
   /** The key id, written into every token's protected header and into the public JWK. */
   readonly kid: string;
+  /** The Ed25519 private key licenses are signed with (extractable, for a test that persists it). */
   readonly privateKey: CryptoKey;
   /** The public key as a JWK carrying `kid`, `alg: 'EdDSA'` and `use: 'sig'`. */
   readonly publicJwk: JWK;
@@ -23,8 +24,12 @@ export interface IssuerKeys {
  *   issuers in one test never share a kid by accident.
  * @example
  * ```ts
+ * import { createLicenseAgent } from 'softclient4es-license';
+ * import { generateIssuerKeys, mintLicense } from 'softclient4es-license/issuer';
+ *
  * const keys = await generateIssuerKeys();
- * const verifier = createVerifier(keys.jwks);
+ * const licenseKey = await mintLicense(keys, { sub: 'lic-1', tier: 'Pro' }, { now: Date.now() });
+ * const agent = createLicenseAgent({ version: '1.2.3', licenseKey, trustedKeys: keys.jwks });
  * ```
  */
 export async function generateIssuerKeys(kid: string = `issuer-${randomBytes(4).toString('hex')}`): Promise<IssuerKeys> {

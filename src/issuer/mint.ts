@@ -17,6 +17,7 @@ export const DEFAULT_VALIDITY_MS = 30 * 24 * 60 * 60 * 1000;
 export interface LicenseTemplate {
   /** The license id: the organisation (`org-acme-123`). */
   readonly sub: string;
+  /** The tier; written lower case, as SoftClient4ES writes it. */
   readonly tier: Tier;
   /** The license number; default `lic-<sub>`. */
   readonly jti?: string;
@@ -30,7 +31,9 @@ export interface LicenseTemplate {
   readonly quotas?: Partial<Quotas>;
   /** Default `false`. */
   readonly trial?: boolean;
+  /** The platform the license is scoped to; absent: no `platform` claim (any platform). */
   readonly platform?: string;
+  /** Where the agent refreshes a static license (`server.refreshUrl`); absent: it cannot be refreshed. */
   readonly refresh_url?: string;
   /** Milliseconds from `iat` until `exp`; `null` mints a license that never expires. Default 30 days. */
   readonly validFor?: number | null;
@@ -42,6 +45,7 @@ export interface LicenseTemplate {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
+/** When a license is minted: `iat` and `exp` follow from it. */
 export interface MintOptions {
   /** Now, in milliseconds since the epoch. */
   readonly now: number;

@@ -12,6 +12,7 @@ import { mintLicense, type LicenseTemplate } from './mint.js';
 
 export type { FaultHandler } from './handler.js';
 
+/** What {@link startLicenseServer} starts with; every option has a default. */
 export interface LicenseServerOptions {
   /** Default `'127.0.0.1'`. */
   readonly host?: string;
@@ -40,14 +41,19 @@ export interface LicenseServer {
   readonly url: string;
   /** The refresh endpoint: the URL to mint into a static license's `refresh_url`. */
   readonly refreshUrl: string;
+  /** The port it listens on (the one picked when `port` was 0). */
   readonly port: number;
+  /** Its signing keys: give `keys.jwks` to an agent as its `trustedKeys`. */
   readonly keys: IssuerKeys;
   /** Every request received, oldest first. */
   readonly requests: RecordedRequest[];
   /** Installs (or, with `undefined`, removes) a fault handler. */
   respondWith(handler: FaultHandler | undefined): void;
+  /** Makes `apiKey` buy the license `template` describes (replacing what it bought before). */
   setApiKey(apiKey: string, template: LicenseTemplate): void;
+  /** Makes a refresh of license `sub` re-issue it from `template`. */
   setLicense(sub: string, template: LicenseTemplate): void;
+  /** How valid refreshes are answered from now on: `reissue` (a new JWT) or `unchanged` (204). */
   setRefreshAnswer(answer: RefreshAnswer): void;
   /** Mints a license with this server's key, at `now` (ms) or the server's `now()`. */
   mint(template: LicenseTemplate, now?: number): Promise<string>;
@@ -83,7 +89,7 @@ function origin(host: string, port: number): string {
  *
  * @example
  * ```ts
- * const server = await startLicenseServer({ apiKeys: { 'key-1': { sub: 'lic-1', tier: 'Pro' } } });
+ * const server = await startLicenseServer({ apiKeys: { 'sk-test-1': { sub: 'lic-1', tier: 'Pro' } } });
  * const jwt = await server.mint({ sub: 'lic-2', tier: 'Enterprise', refresh_url: server.refreshUrl });
  * await server.close();
  * ```

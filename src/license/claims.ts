@@ -14,6 +14,7 @@ import type { LicenseClaims, QuotaName, Quotas, Tier } from '../../machines/lice
 
 export type { LicenseClaims, QuotaName, Quotas, Tier, VerifiedLicense } from '../../machines/license.js';
 
+/** The tiers, lowest first. A license naming any other tier is read as Community. */
 export const TIERS: readonly Tier[] = ['Community', 'Pro', 'Enterprise'];
 
 /** The features SoftClient4ES knows; any other string in a license is ignored. */
@@ -27,6 +28,7 @@ export const KNOWN_FEATURES = Object.freeze([
 ] as const);
 export type Feature = (typeof KNOWN_FEATURES)[number];
 
+/** The quotas a license sets, as `agent.quota(name)` takes them. */
 export const QUOTA_NAMES: readonly QuotaName[] = [
   'max_materialized_views',
   'max_query_results',
@@ -45,6 +47,7 @@ const QUOTA_CLAIMS: Readonly<Record<QuotaName, readonly string[]>> = {
 const quotas = (views: number | null, rows: number | null, clusters: number | null, joins: number | null): Quotas =>
   Object.freeze({ max_materialized_views: views, max_query_results: rows, max_clusters: clusters, max_joins: joins });
 
+/** Community's quotas: 1 materialized view, 10,000 result rows, 1 cluster, 2 joins. */
 export const COMMUNITY_QUOTAS: Quotas = quotas(1, 10_000, 1, 2);
 
 /** Each tier's quotas, for a license that carries no `quotas` claim. */

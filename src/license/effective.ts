@@ -5,23 +5,32 @@
 import { isoInstant } from '../instant.js';
 import { COMMUNITY_QUOTAS, KNOWN_FEATURES, expiresAtMs, type Quotas, type Tier, type VerifiedLicense } from './claims.js';
 
+/** The part of grace an expired license is in: `early` (the first half of the grace period), `mid` (the rest); `none` outside grace. */
 export type GraceStage = 'none' | 'early' | 'mid';
 
+/** What `agent.license()` returns: the terms the server runs on right now. Frozen. */
 export interface EffectiveLicense {
+  /** The tier in force. */
   readonly tier: Tier;
+  /** The features in force, lower case (`materialized_views`, `federation`, ...). */
   readonly features: readonly string[];
+  /** The quotas in force; `null` for unlimited. */
   readonly quotas: Quotas;
+  /** Whether the license is a trial. */
   readonly trial: boolean;
+  /** The platform the license is scoped to, or `null` when it is not. */
   readonly platform: string | null;
   /** ISO 8601 expiry of the license in force, or `null` when it never expires (or is Community). */
   readonly expiresAt: string | null;
   /** True when a paid license has lapsed and the server runs as Community. */
   readonly degraded: boolean;
+  /** The part of grace the license is in; `none` outside grace. */
   readonly grace: GraceStage;
   /** The license id behind this, or `null` for plain Community. */
   readonly licenseId: string | null;
 }
 
+/** The terms with no license: Community's tier and quotas, every feature, no expiry. */
 export const COMMUNITY_LICENSE: EffectiveLicense = Object.freeze({
   tier: 'Community',
   // SoftClient4ES's Community has every feature; its quotas are what set the tiers apart.
@@ -35,7 +44,12 @@ export const COMMUNITY_LICENSE: EffectiveLicense = Object.freeze({
   licenseId: null,
 });
 
-/** Where the license in force stands, as the validity region of the statechart says. */
+/**
+ * Where the license in force stands, as the validity region of the statechart says: `valid`,
+ * `expiringSoon` (under 48 hours left), `grace` (expired, within the grace period) or `degraded`.
+ *
+ * @inline
+ */
 export type ValidityStage = 'valid' | 'expiringSoon' | 'grace' | 'degraded';
 
 /**

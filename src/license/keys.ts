@@ -8,6 +8,7 @@ import type { JSONWebKeySet } from 'jose';
 /** The `iss` of every license SoftClient4ES issues. */
 export const DEFAULT_ISSUER = 'https://license.softclient4es.com';
 
+/** The keys licenses are verified with when `trustedKeys` is not given: the license service's public Ed25519 key. */
 export const DEFAULT_TRUSTED_KEYS: JSONWebKeySet = Object.freeze({
   keys: [
     Object.freeze({
@@ -19,4 +20,4 @@ export const DEFAULT_TRUSTED_KEYS: JSONWebKeySet = Object.freeze({
       use: 'sig',
     }),
   ],
-}) as JSONWebKeySet;
+});

@@ -151,7 +151,7 @@ export function createVerifier(
     refuseUnfitInput(jwt);
     const judgedAt = purpose === 'received' ? issuerNow ?? now : now;
     const payload = await signedPayload(jwt, keySet, issuer, judgedAt, purpose);
-    const claims = parseClaims(payload as Record<string, unknown>);
+    const claims = parseClaims(payload);
     if (purpose === 'received') refuseFutureIssue(claims, judgedAt, issuerNow);
     refuseForeignRefreshUrl(claims, refreshOrigins);
     return Object.freeze({ jwt, claims });

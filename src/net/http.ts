@@ -17,8 +17,11 @@ import { createProxyDispatcher, proxyTunnelErrorIn, type ProxyTunnelError } from
 /** Largest response body accepted; a license answer is a few hundred bytes. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
+/** How long a request may take, in milliseconds. */
 export interface HttpTimeouts {
+  /** To connect to the license server (or the proxy), TLS included. */
   readonly connectTimeoutMs: number;
+  /** To wait for the answer's headers, and for each chunk of its body. */
   readonly readTimeoutMs: number;
 }
 

@@ -119,7 +119,8 @@ function tunnelPoolClass(undici: Undici, proxy: string) {
     ): Promise<Dispatcher.ConnectData> | void {
       const tunnel = openTunnel(super.connect(options), { ...fields, target: options.path });
       if (!callback) return tunnel;
-      tunnel.then((data) => callback(null, data), (error: Error) => callback(error, undefined as never));
+      // openTunnel rejects with a ProxyTunnelError only.
+      tunnel.then((data) => callback(null, data), (error: unknown) => callback(error as Error, undefined as never));
     }
   };
 }

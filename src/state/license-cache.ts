@@ -129,8 +129,9 @@ export class LicenseCache implements CachePaths {
   write(entry: CachedLicense): Promise<void> {
     const alreadyQueued = this.#next !== undefined;
     this.#next = entry;
-    if (!alreadyQueued) this.#enqueue(() => this.#writeNext());
-    return this.#queue;
+    // A write already waiting will take `entry`: the queue as it stands covers it.
+    if (alreadyQueued) return this.#queue;
+    return this.#enqueue(() => this.#writeNext());
   }
 
   /**
@@ -204,7 +205,7 @@ export class LicenseCache implements CachePaths {
     return this.#enqueue(async () => {
       const file = await readLegacyCache(this);
       if (file === undefined) return;
-      if ('problem' in file) return void this.#ignore(this.legacyPath, file.problem, 'license cache of an earlier version is unreadable; ignoring it');
+      if ('problem' in file) return this.#ignore(this.legacyPath, file.problem, 'license cache of an earlier version is unreadable; ignoring it');
       const entry = parseLegacyCache(file.text);
       try {
         if (entry) await adoptLegacyEntry(this, entry);

@@ -6,14 +6,19 @@ import type { UsageSnapshot } from './counters.js';
 
 /** `POST {serverUrl}/api/v1/licenses/token` */
 export interface TokenRequestBody {
+  /** The installation's anonymous id: a UUID kept in the state directory, or the `instanceId` option. */
   readonly instance_id: string;
+  /** The server's version, as given to `createLicenseAgent`. */
   readonly version: string;
+  /** Hours since the agent started, to the millihour. */
   readonly uptime_hours: number;
+  /** The usage counters and gauges; absent when telemetry is off. */
   readonly telemetry?: UsageSnapshot;
 }
 
 /** `POST {refresh_url}` */
 export interface RefreshRequestBody extends TokenRequestBody {
+  /** The id (`sub`) of the license being refreshed. */
   readonly license_id: string;
 }
 

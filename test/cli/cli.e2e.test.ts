@@ -83,6 +83,8 @@ async function cli(args: readonly string[], env: Record<string, string> = {}, ti
 
 const trusted = () => ['--trusted-keys', keysFile];
 const apiKeyEnv = () => ({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_LICENSE_SERVER_URL: server.url });
+// The caller names the shape the command prints.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 const json = <T = Record<string, unknown>>(result: CliResult): T => JSON.parse(result.stdout) as T;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

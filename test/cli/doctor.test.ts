@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { promisify } from 'node:util';
-import type { JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks } from '../../src/cli/commands/doctor.js';
 import { loadSettings } from '../../src/cli/config.js';
@@ -34,18 +33,19 @@ import { captureLogs } from '../support/logs.js';
 const run = promisify(execFile);
 
 /** Closes every server a test started, even when the test failed. */
-const servers: net.Server[] = [];
+const servers: (net.Server | http.Server | https.Server)[] = [];
 afterEach(async () => {
   await Promise.all(
     servers.splice(0).map(async (server) => {
-      (server as http.Server).closeAllConnections?.();
+      // Only the HTTP(S) servers keep connections of their own to cut.
+      if ('closeAllConnections' in server) server.closeAllConnections();
       server.close();
       if (server.listening) await once(server, 'close');
     }),
   );
 });
 
-async function listen<T extends net.Server>(server: T): Promise<number> {
+async function listen(server: net.Server): Promise<number> {
   servers.push(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -570,7 +570,7 @@ describe('describeTrustedKeys', () => {
         { kty: 'RSA', kid: 'old-rsa', alg: 'RS256', n: 'AQAB', e: 'AQAB' },
         { kty: 'OKP', crv: 'X25519', kid: 'exchange', x: 'AAAA' },
       ],
-    } as JSONWebKeySet;
+    };
     const check = describeTrustedKeys(jwks);
     expect(check.ok).toBe(false);
     expect(check.detail).toContain('softclient4es-2026-1 (EdDSA, Ed25519)');

@@ -118,7 +118,7 @@ describe('configuration errors', () => {
   ])('throws ERR_LICENSE_CONFIG naming the option for %s', (_what, options, option) => {
     let thrown: unknown;
     try {
-      createLicenseAgent({ ...base, ...options } as LicenseAgentOptions);
+      createLicenseAgent({ ...base, ...options });
     } catch (error) {
       thrown = error;
     }

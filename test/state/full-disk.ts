@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { errnoCode } from '../../src/state/errno.js';
 
 const run = promisify(execFile);
 
@@ -31,12 +32,12 @@ export async function mountSmallTmpfs(): Promise<SmallTmpfs | undefined> {
     dir,
     async fill() {
       // One write larger than the filesystem: it stops with ENOSPC after taking every page.
-      await writeFile(path.join(dir, 'filler'), Buffer.alloc(256 * 1024)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOSPC') throw error;
+      await writeFile(path.join(dir, 'filler'), Buffer.alloc(256 * 1024)).catch((error: unknown) => {
+        if (errnoCode(error) !== 'ENOSPC') throw error;
       });
       await writeFile(path.join(dir, 'probe'), 'x').then(
         () => Promise.reject(new Error('the tmpfs still has room after filling it')),
-        (error: NodeJS.ErrnoException) => (error.code === 'ENOSPC' ? rm(path.join(dir, 'probe'), { force: true }) : Promise.reject(error)),
+        (error: unknown) => (errnoCode(error) === 'ENOSPC' ? rm(path.join(dir, 'probe'), { force: true }) : Promise.reject(error)),
       );
     },
     async unmount() {

@@ -126,6 +126,7 @@ describe('readJwtAnswer', () => {
     });
     expect(messages).toHaveLength(1);
     expect(messages[0]).not.toContain('sk-live_abc123');
+    // eslint-disable-next-line no-control-regex -- control characters are what the message must not hold
     expect(messages[0]).not.toMatch(/[\n\r\u0000-\u001f\u007f]/);
     expect(messages[0]).toContain('hello [redacted]');
   });
@@ -160,6 +161,7 @@ describe('readJwtAnswer', () => {
   it('keeps control characters and newlines of a server message out of the error', () => {
     const hostile = '{"error":"bad key\\n{\\"level\\":30,\\"msg\\":\\"license ok\\"}\\r\\u001b[31mred\\u0000"}';
     const error = httpError(answer(401, hostile));
+    // eslint-disable-next-line no-control-regex -- control characters are what the message must not hold
     expect(error.message).not.toMatch(/[\n\r\u0000-\u001f\u007f]/);
     expect(error.message).toContain('bad key');
   });

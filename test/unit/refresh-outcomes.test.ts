@@ -44,7 +44,7 @@ describe('refresh.completed', () => {
       // A raised event is taken in a microstep of its own (the eventless ones after it carry it too).
       if (event.type !== '@xstate.microstep') return;
       for (const transition of event._transitions) {
-        if (transition.eventType === 'license.adopted') raised.push(transition.eventType);
+        if (transition.eventType === 'license.adopted') raised.push(transition.eventType as string);
       }
     };
     const time = { now: () => clock.now(), random: () => 0 };

@@ -240,7 +240,9 @@ describe('createVerifier rejects, with a LicenseVerificationError that quotes no
   it("a received token issued more than 5 minutes ahead of the license server's own clock", async () => {
     // Our clock is a day behind the server's; the token is ahead even of the server's.
     let thrown: unknown;
-    await verify(await mint({ iat: NOW_S + 86_400 + 600 }), { now: NOW, purpose: 'received', issuerNow: NOW + 86_400_000 }).catch((error) => (thrown = error));
+    await verify(await mint({ iat: NOW_S + 86_400 + 600 }), { now: NOW, purpose: 'received', issuerNow: NOW + 86_400_000 }).catch((error: unknown) => {
+      thrown = error;
+    });
     expect(thrown).toMatchObject({ claim: 'iat', message: expect.stringContaining("ahead of the license server's own clock") });
   });
 

@@ -79,6 +79,8 @@ export const runCommand: Command = {
     const settings = await loadSettings(context.env, context.globals);
     const inspectPort = inspectPortOf(context.values);
     const level: Level = context.globals.verbose ? 'debug' : 'info';
+    // isTTY is undefined, not false, off a terminal, whatever @types/node says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare
     const { logger } = createCliLogger({ level, fd: 1, pretty: process.stdout.isTTY === true });
     const relay = inspectPort === undefined ? undefined : await startRelay(inspectPort);
     if (relay) logger.info({ url: relay.pageUrl }, `live inspection: open ${relay.pageUrl} in a browser to watch the statechart (secrets redacted)`);

@@ -88,7 +88,9 @@ export function runMachine(options: { input?: Partial<AgentInput>; answer: Answe
     },
     actions: {
       persistLicense: () => {},
-      logRefreshFailure: () => void failuresLogged++,
+      logRefreshFailure: () => {
+        failuresLogged++;
+      },
       logExpiryNotice: (_, params: { stage: 'month' | 'week' | 'expiringSoon' }) => logValidity(params.stage),
       logGrace: () => logValidity('grace'),
       logDegraded: () => logValidity('degraded'),

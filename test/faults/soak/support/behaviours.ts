@@ -60,7 +60,7 @@ export interface BehaviourContext {
 
 /** The fault handler of a step: `undefined` from it lets the reference server answer normally. */
 export function faultHandler(params: BehaviourParams, context: BehaviourContext): (request: RecordedRequest) => FaultResponse | undefined {
-  const issuerKey = KeyObject.from(context.keys.privateKey as unknown as Parameters<typeof KeyObject.from>[0]);
+  const issuerKey = KeyObject.from(context.keys.privateKey);
   const claims = (template: LicenseTemplate) => templateClaims(template, context.now());
   return (request) => {
     switch (params.behaviour) {

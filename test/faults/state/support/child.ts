@@ -2,7 +2,7 @@
  * Child processes for the state-on-disk faults: a fixture of `test/faults/state/fixtures/` run with
  * `node --import tsx`, its stdout read line by line, killed for sure when the test ends.
  */
-import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptions } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +28,7 @@ export function startFixture(name: string, args: readonly string[], options: Pic
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     ...options,
-  }) as ChildProcessWithoutNullStreams;
+  });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
   let partial = '';

@@ -22,7 +22,7 @@ export async function waitReal<T>(predicate: () => T, timeoutMs: number, what: s
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = predicate();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms (real time) waiting for ${what}`);
     await realSleep(2);
   }
