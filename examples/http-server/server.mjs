@@ -153,15 +153,16 @@ const agent = createLicenseAgent({
 // Resolves once the initial license is known; never throws for license or network trouble.
 await agent.start();
 
-const server = createServer(handler(agent));
+const handle = handler(agent);
+const server = createServer((request, response) => void handle(request, response));
 const host = process.env.HOST ?? '127.0.0.1';
 // A port that is taken (or not ours to take) is an operator's mistake: one line and exit 1, no stack.
-server.once('error', async (error) => {
+server.once('error', (error) => {
   const reasons = { EADDRINUSE: 'is already in use', EACCES: 'needs privileges this process does not have' };
   const reason = reasons[error.code] ?? `cannot be listened on (${error.code ?? error.message})`;
   console.error(`cannot listen on ${host}:${process.env.PORT ?? 8080}: the port ${reason}`);
-  await agent.stop();
   process.exitCode = 1;
+  void agent.stop();
 });
 server.listen(Number(process.env.PORT ?? 8080), host, () => {
   const { port } = server.address();
@@ -178,5 +179,5 @@ async function shutdown(signal) {
   // itself, with code 0, because nothing is left running.
   await agent.stop();
 }
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+process.once('SIGTERM', (signal) => void shutdown(signal));
+process.once('SIGINT', (signal) => void shutdown(signal));

@@ -153,14 +153,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
  * over `SOFTCLIENT4ES_LICENSE_KEY`, instead of being set together with it.
  */
 function withoutExplicitCredentials(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): Partial<LicenseAgentOptions> {
-  const kept: Record<string, unknown> = { ...fromEnv };
+  const dropped = new Set<string>();
   for (const { value, file } of [API_KEY_SETTINGS, LICENSE_KEY_SETTINGS]) {
-    if (explicit[value] !== undefined || explicit[file] !== undefined) {
-      delete kept[value];
-      delete kept[file];
-    }
+    if (explicit[value] !== undefined || explicit[file] !== undefined) dropped.add(value).add(file);
   }
-  return kept as Partial<LicenseAgentOptions>;
+  return Object.fromEntries(Object.entries(fromEnv).filter(([key]) => !dropped.has(key)));
 }
 
 /**
@@ -172,7 +169,7 @@ function withoutExplicitCredentials(fromEnv: Partial<LicenseAgentOptions>, expli
  * // { version: '1.2.3', licenseKey: jwt }: the explicit key, not the environment's file
  */
 export function mergeOptions(fromEnv: Partial<LicenseAgentOptions>, explicit: LicenseAgentOptions): LicenseAgentOptions {
-  const merged = { ...withoutExplicitCredentials(fromEnv, explicit), ...withoutUndefined(explicit) } as LicenseAgentOptions;
+  const merged: LicenseAgentOptions = { ...withoutExplicitCredentials(fromEnv, explicit), ...withoutUndefined(explicit) };
   // Leave a malformed `refresh` or `telemetry` (a string, say) as it is: validation names it.
   if (!isPlainObject(explicit.refresh ?? {}) || !isPlainObject(explicit.telemetry ?? {})) return merged;
   const refresh = { ...fromEnv.refresh, ...withoutUndefined(explicit.refresh ?? {}) };

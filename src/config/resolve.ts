@@ -88,7 +88,7 @@ function proxiesOf(proxy: string | undefined, env: Record<string, string | undef
 function caOption(value: unknown): AgentConfig['ca'] {
   if (value === undefined) return undefined;
   const isPem = (item: unknown) => typeof item === 'string' || Buffer.isBuffer(item);
-  if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) return value as AgentConfig['ca'];
+  if (isPem(value) || (Array.isArray(value) && value.length > 0 && value.every(isPem))) return value;
   throw new LicenseConfigError('ca', 'must be a PEM string or Buffer, or an array of them');
 }
 
@@ -103,7 +103,7 @@ function inspectOption(value: unknown): string | undefined {
   if (url !== undefined && !(typeof url === 'string' && /^wss?:\/\//i.test(url) && URL.canParse(url))) {
     throw new LicenseConfigError('inspect.url', 'must be a ws:// or wss:// URL');
   }
-  return inspectUrlOf({ port: port as number | undefined, url: url as string | undefined });
+  return inspectUrlOf({ port: port as number | undefined, url });
 }
 
 function gracePeriodOption(value: unknown): number {

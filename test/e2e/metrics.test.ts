@@ -33,7 +33,7 @@ function read(agent: { metrics(format?: 'openmetrics' | 'prometheus'): string })
 
 function requests(series: Map<string, ScrapedSeries>): Record<string, number> {
   const samples = series.get('softclient4es_license_refresh_requests_total')?.samples ?? [];
-  return Object.fromEntries(samples.map((sample) => [sample.labels['outcome'], sample.value]));
+  return Object.fromEntries(samples.map((sample): [string, number] => [String(sample.labels['outcome']), sample.value]));
 }
 
 async function startAgent(serverOptions: { now?: () => number } = {}) {

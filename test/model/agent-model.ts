@@ -25,6 +25,7 @@ import { CLOCK_JUMPS, DAY, FETCH_ERRORS, FETCH_OUTPUTS, REPLACEMENTS, type Scena
 import { activeLeaves, ownTransitions, delayOfTimerEvent, inertScope, stateName, transitionLabel, type AnyStateNode } from './statechart.js';
 
 /** A snapshot of the machine, with the context typed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the model reads only the context; the value and children are walked generically
 export type AgentSnapshot = MachineSnapshot<AgentContext, any, any, any, any, any, any, any>;
 /** Any event the model sends: user events, clock jumps, timer events, invoke done/error events with payloads. */
 export type ModelEvent = EventObject & {

@@ -47,8 +47,9 @@ const ENTRY_EFFECTS: Readonly<Record<string, string>> = {
 function effectsOf(transitions: readonly AnyTransitionDefinition[], leaving: string | undefined): string[] {
   const effects: string[] = [];
   for (const transition of transitions) {
-    if (transition.eventType.startsWith('xstate.done.actor.')) effects.push('persistLicense');
-    if (transition.eventType.startsWith('xstate.error.actor.')) effects.push('logRefreshFailure');
+    const eventType = String(transition.eventType);
+    if (eventType.startsWith('xstate.done.actor.')) effects.push('persistLicense');
+    if (eventType.startsWith('xstate.error.actor.')) effects.push('logRefreshFailure');
     // The refresh region's own transitions (the stop, a lapse, a replaced license) leave whatever state it is in.
     if (transition.source.key === 'refresh' && transition.target !== undefined && leaving !== undefined && FETCHING.has(leaving)) {
       effects.push('fetch aborted');

@@ -122,6 +122,7 @@ describe('registerLicenseMetrics', () => {
   });
 
   it('refuses an object that is not a LicenseAgent', () => {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- the wrong object is the point of the test
     expect(() => registerLicenseMetrics({} as LicenseAgent, new Registry())).toThrow(TypeError);
   });
 });
