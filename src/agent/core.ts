@@ -54,3 +54,12 @@ export function createAgentCore(options: LicenseAgentOptions, onChange: (next: E
   const random = options.random ?? Math.random;
   return { config, env, log, clock, random, watchClock: options.clock === undefined, verify, clockHealth, view, errors };
 }
+
+/** Runs `emit` (a call of the server's listeners); one that throws is logged, never rethrown into the agent. */
+export function emitSafely(log: Logger, emit: () => unknown, event: string): void {
+  try {
+    emit();
+  } catch (error) {
+    log.error({ err: { message: describeError(error) }, event }, `a ${event} listener threw; the agent carries on`);
+  }
+}

@@ -5,9 +5,7 @@
  * clock health, and the report of internal faults.
  */
 import { EventEmitter } from 'node:events';
-import { formatDuration } from '../config/duration.js';
 import type { LicenseAgentOptions } from '../config/options.js';
-import { describeError } from '../errors.js';
 import type { AgentInspector } from '../inspector/inspector.js';
 import type { QuotaName } from '../license/claims.js';
 import type { EffectiveLicense } from '../license/effective.js';
@@ -15,15 +13,13 @@ import { linkLicenseMetrics, licenseMetricsText, type MetricsFormat } from '../m
 import type { BodyFacts } from '../telemetry/body.js';
 import type { UsageCounters } from '../telemetry/counters.js';
 import { countersOf, createTelemetryActor, reportUsage, type TelemetryActor } from '../telemetry/telemetry-actor.js';
-import { createAgentCore, type AgentCore } from './core.js';
+import { createAgentCore, emitSafely, type AgentCore } from './core.js';
 import { connectInspector, disconnectInspector } from './inspection.js';
 import { previewTelemetry, refreshLicense, refreshNow } from './refresh-request.js';
 import { AgentRuntime, statusView } from './runtime.js';
 import { prepareStartup, type StartupResult } from './startup.js';
 import { buildStatus, showLicenseRow, type AgentStatus, type RefreshLicenseRow, type ShowLicenseRow } from './status.js';
 import type { LicenseAgentEvents, RefreshResult, TelemetryPreview } from './types.js';
-
-const MIN_SENSIBLE_INTERVAL_MS = 60_000;
 
 /**
  * The license agent a server embeds. Create it with {@link createLicenseAgent}.
@@ -52,6 +48,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   /**
    * Resolves once the initial license is known. Never throws for license or network trouble.
    * Calling it again returns the same start; calling it after `stop()` does nothing.
+   *
+   * @example
+   * await agent.start();
+   * if (agent.license().tier === 'Community') console.warn('running as Community');
    */
   start(): Promise<void> {
     this.#starting ??= this.#start();
@@ -61,10 +61,6 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
   async #start(): Promise<void> {
     if (this.#stopped) return;
     const { config, log, clock } = this.#core;
-    const { intervalMs } = config.refresh;
-    if (intervalMs < MIN_SENSIBLE_INTERVAL_MS) {
-      log.warn({ intervalMs }, `refresh interval of ${formatDuration(intervalMs)} is under 1 minute: meant for tests and demos only`);
-    }
     this.#startedAt = clock.now();
     const preparing = prepareStartup({ ...this.#core, now: this.#startedAt });
     const inspecting = connectInspector(config, log);
@@ -91,6 +87,10 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     return this.#core.view.license;
   }
 
+  /**
+   * Whether the effective license grants feature `name` (`federation`, `jdbc_driver`, ...): a
+   * property read, so that a server may ask on every query. Community grants none.
+   */
   hasFeature(name: string): boolean {
     return this.#core.view.hasFeature(name);
   }
@@ -100,6 +100,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
     return this.#core.view.license.quotas[name];
   }
 
+  /** What the agent knows and will do: mode, state, license, schedule, telemetry, state dir (built on request). */
   status(): AgentStatus {
     return buildStatus(statusView(this.#core, this.#runtime, this.#startup));
   }
@@ -175,11 +176,7 @@ export class LicenseAgent extends EventEmitter<LicenseAgentEvents> {
 
   /** Emits to the server's listeners; one that throws is logged, never allowed to break the agent. */
   #announce<K extends keyof LicenseAgentEvents>(event: K, ...args: LicenseAgentEvents[K]): void {
-    try {
-      (this.emit as (event: K, ...args: LicenseAgentEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#core.log.error({ err: { message: describeError(error) }, event }, `a ${event} listener threw; the agent carries on`);
-    }
+    emitSafely(this.#core.log, () => (this.emit as (event: K, ...args: LicenseAgentEvents[K]) => boolean)(event, ...args), event);
   }
 }
 

@@ -57,6 +57,8 @@ async function fingerprint(file: string): Promise<string> {
  * ```
  */
 export function watchLicenseFile(options: LicenseFileWatchOptions): () => void {
+  // Longer than most: one closure over the watch's state (the watcher, the debounce, the last
+  // fingerprint) that its cues and its stop share; split up, they would pass all of it around.
   const { file, onCue } = options;
   const debounceMs = options.debounceMs ?? LICENSE_FILE_DEBOUNCE_MS;
   let stopped = false;

@@ -10,6 +10,7 @@ import type { AgentInput, AgentMode } from '../../machines/context.js';
 import { expiresAtMs, isPastGrace } from '../../machines/validity.js';
 import type { VerifiedLicense } from '../license/claims.js';
 import type { LicenseVerifier } from '../license/verify.js';
+import { formatDuration } from '../config/duration.js';
 import { errorFields } from '../log.js';
 import type { AgentConfig } from '../config/options.js';
 import { fingerprintApiKey, LicenseCache, type CachedEntries, type CachedLicense } from '../state/license-cache.js';
@@ -223,8 +224,15 @@ async function chooseLicense(
   return { license: undefined, lastRefreshAt: undefined, needsFirstLicense: false };
 }
 
+/** Intervals this short are for tests and demos: a fleet on them would hammer the license server. */
+const MIN_SENSIBLE_INTERVAL_MS = 60_000;
+
 export async function prepareStartup(deps: StartupDeps): Promise<StartupResult> {
   const { config, log } = deps;
+  const { intervalMs } = config.refresh;
+  if (intervalMs < MIN_SENSIBLE_INTERVAL_MS) {
+    log.warn({ intervalMs }, `refresh interval of ${formatDuration(intervalMs)} is under 1 minute: meant for tests and demos only`);
+  }
   const mayCache = config.apiKey !== undefined || config.licenseKey !== undefined;
   // The start-up work overlaps where it can: verifying the configured license needs no disk, and
   // the cache, the instance id and the clean-up of dead processes' temp files are separate files.
