@@ -4,6 +4,12 @@
  */
 import type { VerifiedLicense } from './license.js';
 
+/**
+ * How the agent gets its license: `'api-key'` fetches one with the API key from the license server
+ * every interval; `'static-jwt'` uses the configured license JWT, refreshed at its `refresh_url` when
+ * it has one, never contacting a server otherwise; `'community'` has no license, Community's terms,
+ * and no network at all.
+ */
 export type AgentMode = 'api-key' | 'static-jwt' | 'community';
 
 /** Where time and chance come from: the actor's clock and `Math.random` in production. */

@@ -5,6 +5,7 @@
 export { createLicenseAgent, LicenseAgent } from './agent/license-agent.js';
 export type { RefreshResult, LicenseAgentEvents, TelemetryPreview } from './agent/types.js';
 export type { AgentStatus, ShowLicenseRow, RefreshLicenseRow } from './agent/status.js';
+export type { AgentMode } from '../machines/context.js';
 export type { RefreshState } from './agent/snapshot.js';
 export { METRICS_CONTENT_TYPE } from './metrics/exposition.js';
 export type { MetricsFormat } from './metrics/exposition.js';
@@ -16,7 +17,7 @@ export type { CountMessage, GaugeMessage, StateMessage, RefreshMessage } from '.
 export type { ApiKeyClientOptions, FetchJwtOptions } from './net/api-key-client.js';
 export { loadConfig, ENVIRONMENT_VARIABLES } from './config/environment.js';
 export { DEFAULT_SERVER_URL } from './config/options.js';
-export type { LicenseAgentOptions, RefreshOptions, TelemetryOptions } from './config/options.js';
+export type { InspectOption, LicenseAgentOptions, RefreshOptions, TelemetryOptions } from './config/options.js';
 export type { AgentClock } from './clock.js';
 export {
   LicenseError,

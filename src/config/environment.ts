@@ -33,22 +33,39 @@ export function telemetryOptedOut(env: Record<string, string | undefined>): bool
 
 /** The environment variables {@link loadConfig} reads, and the option each one sets. */
 export const ENVIRONMENT_VARIABLES = Object.freeze({
+  /** API-key mode: the key the license server knows this customer by (`sk-...`). */
   SOFTCLIENT4ES_API_KEY: 'apiKey',
+  /** The path of a file holding the API key, read at creation only; not with `SOFTCLIENT4ES_API_KEY`. */
   SOFTCLIENT4ES_API_KEY_FILE: 'apiKeyFile',
+  /** Static-JWT mode: the license JWT itself. */
   SOFTCLIENT4ES_LICENSE_KEY: 'licenseKey',
+  /** The path of a file holding the license JWT (a mounted Secret), watched; not with `SOFTCLIENT4ES_LICENSE_KEY`. */
   SOFTCLIENT4ES_LICENSE_KEY_FILE: 'licenseFile',
+  /** The state directory: instance id, license cache and state. Default `~/.softclient4es`. */
   SOFTCLIENT4ES_HOME: 'stateDir',
+  /** Base URL of the API-key endpoint. Default `https://license.softclient4es.com`. */
   SOFTCLIENT4ES_LICENSE_SERVER_URL: 'serverUrl',
+  /** The origins a license's `refresh_url` may name, separated by commas or spaces. */
   [REFRESH_ORIGINS_VARIABLE]: 'refreshOrigins',
+  /** Scheduled refreshes on or off (`true` / `false`). Default `true`. */
   SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'refresh.enabled',
+  /** The regular refresh interval, a duration (`24h`, `90s`, `1h30m`). Default `24h`. */
   SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'refresh.interval',
+  /** The fraction of the interval a regular refresh may come early, from 0 up to 1. Default `0.05`. */
   SOFTCLIENT4ES_LICENSE_REFRESH_JITTER: 'refresh.jitter',
+  /** Usage telemetry on or off (`true` / `false`); over `SOFTCLIENT4ES_TELEMETRY_ENABLED`, though `false` in either turns it off. */
   SOFTCLIENT4ES_LICENSE_TELEMETRY_ENABLED: 'telemetry.enabled',
+  /** Usage telemetry on or off (`true` / `false`), SoftClient4ES's own switch; `false` turns it off whatever the options say. */
   SOFTCLIENT4ES_TELEMETRY_ENABLED: 'telemetry.enabled',
+  /** `1` (or `true`, `yes`, `on`) turns telemetry off, whatever the options say. */
   DO_NOT_TRACK: 'telemetry.enabled (1 turns it off)',
+  /** Time to connect to the license server, a duration. Default `10s`. */
   SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT: 'connectTimeout',
+  /** Time to wait for the server's answer, and for each chunk of its body, a duration. Default `10s`. */
   SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: 'readTimeout',
+  /** How long an expired license keeps its tier before the server degrades to Community. Default `14d`. */
   SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'gracePeriod',
+  /** Pins the instance id (a UUID) instead of the one kept in the state directory. */
   SOFTCLIENT4ES_INSTANCE_ID: 'instanceId',
 } as const);
 

@@ -8,6 +8,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import type { AgentClock } from '../clock.js';
 
+/** The license server `serverUrl` defaults to: SoftClient4ES's own. */
 export const DEFAULT_SERVER_URL = 'https://license.softclient4es.com';
 export const DEFAULT_REFRESH_INTERVAL_MS = 24 * 3_600_000;
 export const DEFAULT_JITTER = 0.05;
@@ -21,7 +22,14 @@ export function isJitter(value: unknown): value is number {
   return typeof value === 'number' && value >= 0 && value < 1;
 }
 /** The `inspect` option: `true` for the relay on `ws://localhost:8080`, or where the relay is. */
-export type InspectOption = boolean | { readonly port?: number | undefined; readonly url?: string | undefined };
+export type InspectOption =
+  | boolean
+  | {
+      /** The relay's port on localhost: `ws://localhost:<port>`. Default `8080`. */
+      readonly port?: number | undefined;
+      /** The relay's WebSocket URL, `ws://` or `wss://`, whole; it wins over `port`. */
+      readonly url?: string | undefined;
+    };
 
 export const DEFAULT_INSPECT_PORT = 8080;
 
@@ -38,6 +46,7 @@ export function inspectUrlOf(option: InspectOption | undefined): string | undefi
 /** Longer than this is a typo, not a schedule (and would overflow the date arithmetic). */
 export const MAX_INTERVAL_MS = 365 * 86_400_000;
 
+/** When the agent refreshes the license on its own (`refresh` in {@link LicenseAgentOptions}). */
 export interface RefreshOptions {
   /** Scheduled refreshes on or off. Default `true`. */
   readonly enabled?: boolean | undefined;
@@ -47,6 +56,7 @@ export interface RefreshOptions {
   readonly jitter?: number | undefined;
 }
 
+/** Whether request bodies carry the usage counters (`telemetry` in {@link LicenseAgentOptions}). */
 export interface TelemetryOptions {
   /** Usage counters in refresh bodies. Default `true`; the environment can only turn it off. */
   readonly enabled?: boolean | undefined;
@@ -88,7 +98,9 @@ export interface LicenseAgentOptions {
    * Link-local and metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are never trusted.
    */
   readonly refreshOrigins?: readonly string[] | undefined;
+  /** The refresh schedule: on or off, its interval, its jitter. Default `{ enabled: true, interval: '24h', jitter: 0.05 }`. */
   readonly refresh?: RefreshOptions | undefined;
+  /** Usage telemetry in request bodies. Default `{ enabled: true }`; the environment can always turn it off. */
   readonly telemetry?: TelemetryOptions | undefined;
   /** Where the instance id and the license cache live. Default `~/.softclient4es`. */
   readonly stateDir?: string | undefined;

@@ -12,16 +12,23 @@ import type { MetricFamily } from './exposition.js';
 
 /** One sample as prom-client's registry renders it. */
 export interface PromClientMetricValue {
+  /** The sample's value, in its series' unit: seconds, a count, or `1` / `0` for a yes-or-no fact. */
   readonly value: number;
+  /** The sample's labels (`{ outcome: 'success' }`); `{}` for a series without any. */
   readonly labels: Readonly<Record<string, string>>;
 }
 
 /** What prom-client's registry reads from a metric at each scrape. */
 export interface PromClientMetricSnapshot {
+  /** The metric's name as the registry holds it (see {@link PromClientMetric.name}). */
   readonly name: string;
+  /** The `# HELP` text: what the series means. */
   readonly help: string;
+  /** `'counter'` for the refresh requests, `'gauge'` for the rest (the info series included). */
   readonly type: 'gauge' | 'counter';
+  /** How a cluster's registry merges the workers' samples (see {@link PromClientMetric.aggregator}). */
   readonly aggregator: 'first' | 'sum';
+  /** The samples of this scrape; empty when the fact is absent (no license, no refresh yet). */
   readonly values: PromClientMetricValue[];
 }
 
@@ -29,10 +36,18 @@ export interface PromClientMetricSnapshot {
 export interface PromClientMetric {
   /** Mutable: an OpenMetrics registry strips a counter's `_total` here and adds it to each sample. */
   name: string;
+  /** The `# HELP` text, as in the README's Metrics. */
   readonly help: string;
+  /** `'counter'` for the refresh requests, `'gauge'` for the rest: prom-client has no info type. */
   readonly type: 'gauge' | 'counter';
+  /**
+   * How prom-client's `AggregatorRegistry` merges a cluster's workers: `'sum'` for the counter,
+   * `'first'` for the license facts, the same in every worker.
+   */
   readonly aggregator: 'first' | 'sum';
+  /** The series as the agent holds it now: called by the registry at each scrape. */
   get(): Promise<PromClientMetricSnapshot>;
+  /** Does nothing: the values are the agent's facts, not counts a registry could clear. */
   reset(): void;
 }
 
@@ -43,6 +58,7 @@ export interface PromClientMetric {
  * of {@link PromClientMetric}.
  */
 export interface PromClientRegistry {
+  /** Adds a metric to the registry; throws when one of that name is already registered. */
   registerMetric(metric: never): void;
 }
 
