@@ -4,7 +4,7 @@
  * to `undefined` and the test skips itself.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,14 +31,23 @@ export async function mountSmallTmpfs(): Promise<SmallTmpfs | undefined> {
   return {
     dir,
     async fill() {
-      // One write larger than the filesystem: it stops with ENOSPC after taking every page.
-      await writeFile(path.join(dir, 'filler'), Buffer.alloc(256 * 1024)).catch((error: unknown) => {
-        if (errnoCode(error) !== 'ENOSPC') throw error;
-      });
-      await writeFile(path.join(dir, 'probe'), 'x').then(
-        () => Promise.reject(new Error('the tmpfs still has room after filling it')),
-        (error: unknown) => (errnoCode(error) === 'ENOSPC' ? rm(path.join(dir, 'probe'), { force: true }) : Promise.reject(error)),
-      );
+      const filler = path.join(dir, 'filler');
+      const probe = path.join(dir, 'probe');
+      // A running agent may free a page while we fill (a rename replacing a cache file): take pages
+      // until a one-byte probe finds none left, rather than trusting one pass.
+      for (let round = 0; round < 20; round++) {
+        // A write larger than the filesystem: it stops with ENOSPC after taking every free page.
+        await appendFile(filler, Buffer.alloc(256 * 1024)).catch((error: unknown) => {
+          if (errnoCode(error) !== 'ENOSPC') throw error;
+        });
+        const full = await writeFile(probe, 'x').then(
+          () => false,
+          (error: unknown) => (errnoCode(error) === 'ENOSPC' ? true : Promise.reject(error)),
+        );
+        await rm(probe, { force: true });
+        if (full) return;
+      }
+      throw new Error('the tmpfs still has room after filling it 20 times');
     },
     async unmount() {
       // Lazily when busy (a failed test's agent may still hold a file open): a mount never outlives the test.
