@@ -9,6 +9,11 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A few turns of the event loop: enough for an in-memory fetch actor to settle and its transitions to run. */
+export async function settleTurns(turns = 5): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await nextTurn();
+}
+
 /** A real-time sleep, for sockets to make progress while simulated time stands still. */
 export function realDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

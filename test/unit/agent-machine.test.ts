@@ -11,7 +11,7 @@ import { createAgentLogger } from '../../src/log.js';
 import { API_KEY_INPUT, licenseAt } from '../schedule/support/machine.js';
 import { DAY, T0 } from '../schedule/support/world.js';
 import { captureLogs } from '../support/logs.js';
-import { nextTurn } from '../support/timers.js';
+import { nextTurn, settleTurns as settle } from '../support/timers.js';
 
 const noop = () => {};
 
@@ -28,10 +28,6 @@ function recordingEffects(name: string, calls: string[]): AgentEffects {
     logDegraded: noop,
     onEffectError: (error, effect) => void calls.push(`${name} ${effect} threw: ${(error as Error).message}`),
   };
-}
-
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 5; turn++) await nextTurn();
 }
 
 describe('createAgentActor', () => {

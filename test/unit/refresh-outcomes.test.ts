@@ -11,13 +11,9 @@ import { nextOutcome } from '../../src/agent/observer.js';
 import type { AgentEffects } from '../../src/effects/create-effects.js';
 import { API_KEY_INPUT, httpFailure, licenseAt } from '../schedule/support/machine.js';
 import { DAY, HOUR, T0 } from '../schedule/support/world.js';
-import { nextTurn } from '../support/timers.js';
+import { settleTurns as settle } from '../support/timers.js';
 
 const noop = () => {};
-
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 5; turn++) await nextTurn();
-}
 
 describe('refresh.completed', () => {
   const actors: AgentActor[] = [];
