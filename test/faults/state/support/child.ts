@@ -47,6 +47,12 @@ export function startFixture(name: string, args: readonly string[], options: Pic
       resolve(code ?? signal ?? 'unknown');
       for (const wake of waiters.splice(0)) wake();
     });
+    // A child that cannot start (node not executable by the uid asked for) says why at once.
+    child.on('error', (error) => {
+      stderr += `could not start ${name}: ${error.message}\n`;
+      resolve('spawn failed');
+      for (const wake of waiters.splice(0)) wake();
+    });
   });
   let gone = false;
   void exited.then(() => (gone = true));
