@@ -50,9 +50,3 @@ export function validityOf(snapshot: Snapshot): { stage: ValidityStage; grace: G
   if (snapshot.matches({ validity: { grace: 'mid' } })) return { stage: 'grace', grace: 'mid' };
   return { stage: 'valid', grace: 'none' };
 }
-
-/** The refresh region is in the middle of an attempt (the first license's, a regular or a forced one). */
-export function isFetching(snapshot: Snapshot): boolean {
-  return snapshot.matches({ refresh: 'refreshing' }) || snapshot.matches({ refresh: 'forcedRefresh' })
-    || snapshot.matches({ refresh: { firstLicense: 'fetching' } });
-}
