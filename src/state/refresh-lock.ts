@@ -1,11 +1,11 @@
 /**
  * An advisory lock that lets the processes sharing one state directory (the workers of one server)
  * refresh the license one at a time: `<stateDir>/refresh.lock` holds its owner's pid, host, a
- * random token and an expiry. A lock past its expiry, or held by a process of this host that no
- * longer exists, is stale and may be taken over. Advisory only: it saves requests, and nothing
- * breaks if two processes do refresh at once.
+ * random token and an expiry. A lock past its expiry, held by a process of this host that no longer
+ * exists, or left without a record for a whole TTL, is stale and may be taken over. Advisory only:
+ * it saves requests, and nothing breaks if two processes do refresh at once.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomHex } from '../random.js';
@@ -27,28 +27,53 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-async function readLock(file: string): Promise<LockRecord | undefined> {
+/**
+ * A lock file that holds no lock record. A lock is empty between its exclusive creation and its
+ * write, so a peer reading it then must not take it for stale; only one left so for a whole TTL
+ * (its writer crashed in between) is.
+ */
+interface TornLock {
+  readonly modifiedAt: number;
+}
+
+/** The lock file's record; a {@link TornLock}; or `undefined` when there is none to respect. */
+async function readLock(file: string): Promise<LockRecord | TornLock | undefined> {
+  let text: string;
   try {
-    const record = JSON.parse(await readFile(file, 'utf8')) as Partial<LockRecord>;
-    if (typeof record.pid !== 'number' || typeof record.token !== 'string' || typeof record.expiresAt !== 'number'
-      || typeof record.processStart !== 'number') return undefined;
-    return record as LockRecord;
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(text) as Partial<LockRecord>;
+    if (typeof record.pid === 'number' && typeof record.token === 'string' && typeof record.expiresAt === 'number'
+      && typeof record.processStart === 'number') return record as LockRecord;
+  } catch {
+    // Not JSON yet, or no longer: a torn lock, below.
+  }
+  try {
+    return { modifiedAt: (await stat(file)).mtimeMs };
   } catch {
     return undefined;
   }
 }
 
+function tokenOf(lock: LockRecord | TornLock | undefined): string | undefined {
+  return lock && 'token' in lock ? lock.token : undefined;
+}
+
 /** This process's start, to the second: stable for its life, different for its successor. */
 const PROCESS_START = Math.round((Date.now() - process.uptime() * 1000) / 1000) * 1000;
 
-function isStale(record: LockRecord | undefined, now: number): boolean {
-  if (!record) return true;
-  if (record.expiresAt <= now) return true;
-  if (record.host !== os.hostname()) return false;
+function isStale(lock: LockRecord | TornLock | undefined, now: number, ttlMs: number): boolean {
+  if (!lock) return true;
+  if (!('token' in lock)) return now - lock.modifiedAt >= ttlMs;
+  if (lock.expiresAt <= now) return true;
+  if (lock.host !== os.hostname()) return false;
   // Our own pid: another agent of this process holds it, unless it was an earlier process's (a
   // container restarted as pid 1 again).
-  if (record.pid === process.pid) return Math.abs(record.processStart - PROCESS_START) > 1_000;
-  return !isProcessAlive(record.pid);
+  if (lock.pid === process.pid) return Math.abs(lock.processStart - PROCESS_START) > 1_000;
+  return !isProcessAlive(lock.pid);
 }
 
 /**
@@ -105,15 +130,15 @@ export async function tryAcquireRefreshLock(dir: string, now: number, ttlMs: num
   };
   const data = JSON.stringify(mine);
   if (!(await writeExclusive(file, data))) {
-    if (!isStale(await readLock(file), now)) return undefined;
+    if (!isStale(await readLock(file), now, ttlMs)) return undefined;
     // Take over through a rename, then read back: of two processes taking over at once, the one
     // whose token is in the file holds the lock.
     await replaceStale(file, data);
-    if ((await readLock(file))?.token !== mine.token) return undefined;
+    if (tokenOf(await readLock(file)) !== mine.token) return undefined;
   }
   return {
     async release() {
-      if ((await readLock(file))?.token === mine.token) await unlink(file).catch(() => undefined);
+      if (tokenOf(await readLock(file)) === mine.token) await unlink(file).catch(() => undefined);
     },
   };
 }

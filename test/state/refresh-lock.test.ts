@@ -2,9 +2,10 @@
  * The refresh lock on a full disk: taking it fails (the caller then refreshes without coordination),
  * and leaves the state dir as it was — no empty `refresh.lock`, no `.refresh.lock.*.tmp`, the cache
  * files and a stale lock untouched. Run on a real full tmpfs where the test may mount one, and with
- * a write that fails with ENOSPC injected into the module everywhere else.
+ * a write that fails with ENOSPC injected into the module everywhere else. And a lock file that holds
+ * no record yet: respected while its writer may still be writing it, taken over a TTL later.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REFRESH_LOCK_FILE, tryAcquireRefreshLock } from '../../src/state/refresh-lock.js';
@@ -95,6 +96,30 @@ describe('the refresh lock when its writes fail with ENOSPC', () => {
     const held = await tryAcquireRefreshLock(tempDir(), NOW, TTL_MS);
     expect(held).toBeDefined();
     expect(await readdir(tempDir())).toEqual([REFRESH_LOCK_FILE]);
+    await held?.release();
+    expect(await readdir(tempDir())).toEqual([]);
+  });
+});
+
+describe('a lock file that holds no record yet', () => {
+  const tempDir = useTempDir();
+
+  // Between the exclusive create and the write of its record, a lock is an empty file: a peer
+  // that took that for stale would take the lock over, and both would refresh at once.
+  it('is respected while it is younger than the TTL: the lock is being written', async () => {
+    await writeFile(path.join(tempDir(), REFRESH_LOCK_FILE), '');
+    expect(await tryAcquireRefreshLock(tempDir(), Date.now(), TTL_MS)).toBeUndefined();
+    expect(await readFile(path.join(tempDir(), REFRESH_LOCK_FILE), 'utf8')).toBe('');
+  });
+
+  it('is taken over once it is a TTL old: its writer died before writing it', async () => {
+    const file = path.join(tempDir(), REFRESH_LOCK_FILE);
+    await writeFile(file, '{"pid":');
+    const longAgo = new Date(Date.now() - TTL_MS - 1_000);
+    await utimes(file, longAgo, longAgo);
+    const held = await tryAcquireRefreshLock(tempDir(), Date.now(), TTL_MS);
+    expect(held).toBeDefined();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pid: process.pid });
     await held?.release();
     expect(await readdir(tempDir())).toEqual([]);
   });
