@@ -37,8 +37,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export class RefreshCoordinator {
   readonly #deps: CoordinatorDeps;
-  /** JWTs taken from a peer: already on disk, so persisting them again would only move fetched_at. */
-  readonly #adopted = new Set<string>();
+  /**
+   * The last license taken from a peer, with the instant that peer fetched it. It is on disk
+   * already, so persisting it again would only move fetched_at.
+   */
+  #adopted: { readonly jwt: string; readonly fetchedAt: number } | undefined;
   #held: HeldLock | undefined;
   /** The release in progress, for `idle()`. */
   #releasing: Promise<void> = Promise.resolve();
@@ -66,7 +69,7 @@ export class RefreshCoordinator {
 
   /** True for a license adopted from a peer: it is already in the cache. */
   isAdopted(jwt: string): boolean {
-    return this.#adopted.has(jwt);
+    return this.#adopted?.jwt === jwt;
   }
 
   /**
@@ -106,7 +109,7 @@ export class RefreshCoordinator {
     try {
       const license = await this.#deps.verify(cached.jwt, { now: this.#deps.now(), purpose: 'received' });
       checkSuccessor(input.license, license, input.mode === 'static-jwt');
-      this.#adopted.add(license.jwt);
+      this.#adopted = { jwt: license.jwt, fetchedAt: cached.fetchedAt };
       this.#deps.log.debug({ licenseId: license.claims.sub, fetchedAt: new Date(cached.fetchedAt).toISOString() }, 'adopted the license a peer process refreshed');
       return license;
     } catch (error) {
@@ -117,7 +120,11 @@ export class RefreshCoordinator {
   }
 
   #isPeerResult(cached: CachedLicense, input: FetchInput): boolean {
-    if (cached.fetchedAt <= (input.lastRefreshAt ?? Number.NEGATIVE_INFINITY)) return false;
+    // For a license taken from a peer, what counts is when that peer fetched it, not when we took
+    // it: a peer that refreshed again while we were taking it must still read as newer to us.
+    const adopted = this.#adopted;
+    const since = adopted && adopted.jwt === input.license?.jwt ? adopted.fetchedAt : input.lastRefreshAt;
+    if (cached.fetchedAt <= (since ?? Number.NEGATIVE_INFINITY)) return false;
     if (input.mode === 'api-key') return cached.keyFingerprint === this.#deps.keyFingerprint;
     return cached.licenseId === input.license?.claims.sub;
   }
@@ -133,7 +140,10 @@ export class RefreshCoordinator {
         const held = await tryAcquireRefreshLock(this.#deps.dir, Date.now(), this.#deps.lockTtlMs);
         if (held) {
           this.#held = held;
-          return undefined;
+          // A peer may have written its result and let go of the lock since we last looked.
+          const fromPeer = await this.#peerLicense(input);
+          if (fromPeer) await this.#release();
+          return fromPeer;
         }
         await sleep(PEER_POLL_MS, signal);
         const fromPeer = await this.#peerLicense(input);

@@ -1,13 +1,15 @@
 /**
  * Workers of one server share a state directory: they agree on one instance id and take turns at
- * the license server instead of each refreshing, and all end on the same license.
+ * the license server instead of each refreshing, and all end on the same license. And one process
+ * taking a peer's license goes on taking the peers' newer ones, however the two refreshes overlap.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { useE2E } from './support/harness.js';
+import { nowSeconds, useE2E, waitFor, writeCache } from './support/harness.js';
 
 const e2e = useE2E();
 
@@ -80,4 +82,40 @@ describe('workers sharing one state directory', () => {
     expect(new Set(reports.map((report) => report.expiresAt)).size).toBe(1);
     expect(reports.every((report) => report.tier === 'Enterprise')).toBe(true);
   }, 60_000);
+});
+
+describe('a process that takes its license from a peer', () => {
+  const apiKey = 'sk-peer_taker_key';
+  const sub = 'lic-shared';
+  const intervalMs = 2_000;
+
+  // Peer B refreshes while this process is still taking peer A's license: B's fetched_at is earlier
+  // than the moment this process took A's. Measured against that moment, B's license would read as
+  // old, and this process would go to the server for nothing (or, with the server down, stay on A's
+  // license while every other worker is on B's).
+  it('takes the next one even when that peer fetched it before this process had taken the first', async () => {
+    const server = await e2e.server({ apiKeys: { [apiKey]: { sub, tier: 'Pro' } } });
+    const dir = await e2e.tempDir();
+    const clock = new SimulatedClock();
+    clock.set(Date.now());
+    const iat = nowSeconds() - 3_600;
+    const license = (offsetSeconds: number, tier: 'Pro' | 'Enterprise') =>
+      server.mint({ sub, tier, iat: iat + offsetSeconds, exp: iat + offsetSeconds + 30 * 86_400 });
+    await writeCache(dir, { jwt: await license(0, 'Pro'), fetchedAt: clock.now(), apiKey });
+    const agent = e2e.agent({ apiKey, serverUrl: server.url, stateDir: dir, trustedKeys: server.keys.jwks, clock, refresh: { interval: intervalMs, jitter: 0 } });
+    await agent.start();
+
+    const fromA = clock.now() + 100;
+    await writeCache(dir, { jwt: await license(60, 'Enterprise'), fetchedAt: fromA, apiKey });
+    clock.increment(intervalMs + 1);
+    await waitFor(() => agent.license().tier === 'Enterprise', 5_000, "peer A's license");
+
+    // B fetched after A but before this process took A's license, at the tick just now.
+    await writeCache(dir, { jwt: await license(120, 'Pro'), fetchedAt: fromA + 500, apiKey });
+    clock.increment(intervalMs + 1);
+    await waitFor(() => agent.license().tier === 'Pro', 5_000, "peer B's license");
+
+    expect(agent.license().expiresAt).toBe(new Date((iat + 120 + 30 * 86_400) * 1000).toISOString());
+    expect(server.requests).toHaveLength(0);
+  });
 });
