@@ -20,7 +20,11 @@ const beforeTaken = vi.hoisted(() => ({ run: async () => {}, released: 0 }));
 vi.mock('../../src/state/refresh-lock.js', () => ({
   tryAcquireRefreshLock: async () => {
     await beforeTaken.run();
-    return { release: async () => void beforeTaken.released++ };
+    return {
+      release: async () => {
+        beforeTaken.released++;
+      },
+    };
   },
 }));
 
