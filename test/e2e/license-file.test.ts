@@ -233,7 +233,10 @@ describe('a license file that cannot be used at creation', () => {
 interface AgentChild {
   readonly child: ChildProcessWithoutNullStreams;
   readonly lines: Array<Record<string, unknown>>;
-  /** The next printed line with this `event` (one printed before counts), within 5 s. */
+  /**
+   * The next printed line with this `event` (one printed before counts), within 15 s: a child
+   * that loads TypeScript through tsx can take seconds to start on a busy two-core machine.
+   */
   next(event: string): Promise<Record<string, unknown>>;
   send(command: 'report' | 'stop'): void;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
@@ -254,7 +257,7 @@ function spawnAgent(options: Record<string, unknown>, env: Record<string, string
     for (const part of parts.filter(Boolean)) lines.push(JSON.parse(part) as Record<string, unknown>);
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
     child.on('exit', (code, signal) => {
       clearTimeout(killer);
@@ -267,7 +270,7 @@ function spawnAgent(options: Record<string, unknown>, env: Record<string, string
     lines,
     exit,
     async next(event) {
-      const found = await waitFor(() => lines.slice(taken).find((line) => line['event'] === event), 5_000, `the child's ${event} line`);
+      const found = await waitFor(() => lines.slice(taken).find((line) => line['event'] === event), 15_000, `the child's ${event} line`);
       taken = lines.indexOf(found) + 1;
       return found;
     },
@@ -275,7 +278,7 @@ function spawnAgent(options: Record<string, unknown>, env: Record<string, string
   };
 }
 
-describe('SIGHUP in a real process', () => {
+describe('SIGHUP in a real process', { timeout: 45_000 }, () => {
   /** A license file with a Pro license, and the agent options a child needs to run on it. */
   async function setUp(extra: Record<string, unknown> = {}) {
     const file = await licenseFileWith(await mint({ sub: 'lic-hup', tier: 'Pro' }));
