@@ -1,7 +1,10 @@
 /**
  * Refresh failures: a 5xx, a refused connection, a server that never answers. Each one logs a
- * warning naming its cause, keeps the current license, and leaves the schedule as it was: one
- * attempt per interval, no retry storm, no skipped tick.
+ * warning naming its cause, keeps the current license, and leaves the schedule as it was: the
+ * attempts go on, never sooner than one interval apart (no retry storm). That the next one comes
+ * exactly one interval after the failure, never a tick later, is pinned in simulated time by
+ * test/schedule/refresh-failure.test.ts: a real-time upper bound on a busy machine only measures
+ * the machine.
  */
 import { describe, expect, it } from 'vitest';
 import type { LicenseTemplate } from '../../src/issuer/index.js';
@@ -14,12 +17,10 @@ const API_KEY = 'sk-e2e_failure_key_0d4c';
 const PRO: LicenseTemplate = { sub: 'lic-pro', tier: 'Pro', features: ['federation'] };
 const INTERVAL_MS = 300;
 
-/** Each gap is about one interval (plus the round trip), never a fraction of it nor two of them. */
-function expectOnePerInterval(times: readonly number[], periodMs: number): void {
-  for (const gap of gaps(times)) {
-    expect(gap).toBeGreaterThanOrEqual(periodMs - 20);
-    expect(gap).toBeLessThan(periodMs + 350);
-  }
+/** Each gap is at least one interval (less a timer's rounding), never a fraction of it. */
+function expectNoRetryStorm(times: readonly number[], periodMs: number): void {
+  expect(times.length).toBeGreaterThanOrEqual(2);
+  for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(periodMs - 20);
 }
 
 describe('refresh failures', () => {
@@ -41,7 +42,7 @@ describe('refresh failures', () => {
     expect(agent.license()).toBe(license);
     expect(agent.status()).toMatchObject({ tier: 'Pro', licenseId: 'lic-pro' });
     expect(agent.status().lastError).toContain('503');
-    expectOnePerInterval(server.requests.slice(1).map((r) => r.receivedAt), INTERVAL_MS);
+    expectNoRetryStorm(server.requests.slice(1).map((r) => r.receivedAt), INTERVAL_MS);
   });
 
   it('keeps the current license, warns "connection refused" and keeps the schedule when the server is gone', async () => {
@@ -59,7 +60,7 @@ describe('refresh failures', () => {
     expect(warnings[0]!.msg).toContain('connection refused');
     expect(agent.license()).toBe(license);
     expect(agent.status().tier).toBe('Pro');
-    expectOnePerInterval(warnings.map((line) => line.time), INTERVAL_MS);
+    expectNoRetryStorm(warnings.map((line) => line.time), INTERVAL_MS);
   });
 
   it('warns "connection refused" in static-JWT mode when nothing listens at refresh_url', async () => {
@@ -75,7 +76,7 @@ describe('refresh failures', () => {
     await waitFor(() => e2e.logs.refreshFailures().length >= 3, 4_000, 'three failure warnings');
     expect(e2e.logs.refreshFailures()[0]!.msg).toContain('connection refused');
     expect(agent.license()).toBe(license);
-    expectOnePerInterval(e2e.logs.refreshFailures().map((line) => line.time), INTERVAL_MS);
+    expectNoRetryStorm(e2e.logs.refreshFailures().map((line) => line.time), INTERVAL_MS);
   });
 
   it('keeps the current license, warns "read timeout" and keeps the schedule when the server never answers', async () => {
@@ -102,7 +103,7 @@ describe('refresh failures', () => {
       const gaveUpAfter = (attempt.closedAt ?? Number.POSITIVE_INFINITY) - attempt.receivedAt;
       expect(gaveUpAfter).toBeGreaterThanOrEqual(190);
       expect(gaveUpAfter).toBeLessThan(1_600);
-      expectOnePerInterval([attempt.closedAt!, next.receivedAt], INTERVAL_MS);
+      expectNoRetryStorm([attempt.closedAt!, next.receivedAt], INTERVAL_MS);
     }
   });
 });

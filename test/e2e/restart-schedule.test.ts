@@ -31,7 +31,8 @@ describe('schedule across restarts', () => {
     await waitForRequests(server, 2, INTERVAL_MS + 2_000);
     const delay = server.requests[1]!.receivedAt - fetchedAt;
     expect(delay).toBeGreaterThanOrEqual(INTERVAL_MS - 5);
-    expect(delay).toBeLessThan(INTERVAL_MS + 600);
+    // Not a tick later: a generous bound, since a loaded machine delays timers by hundreds of ms.
+    expect(delay).toBeLessThan(2 * INTERVAL_MS);
   });
 
   it('refreshes at once after a restart when the last refresh is older than the interval', async () => {
@@ -46,8 +47,9 @@ describe('schedule across restarts', () => {
     const startedAt = Date.now();
     await agent.start();
     expect(agent.status().tier).toBe('Pro');
-    await waitForRequests(server, 1, 1_000);
-    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(700);
+    await waitForRequests(server, 1, 5_000);
+    // At once, not an interval later.
+    expect(server.requests[0]!.receivedAt - startedAt).toBeLessThan(INTERVAL_MS);
   });
 
   it('keeps the schedule of a static license across a restart', async () => {
