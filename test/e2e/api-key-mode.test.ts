@@ -53,7 +53,9 @@ describe('API-key mode: the scheduled fetch', () => {
     const intervals = gaps(server.requests.map((r) => r.receivedAt));
     for (const gap of intervals) {
       expect(gap).toBeGreaterThanOrEqual(290);
-      expect(gap).toBeLessThan(700);
+      // Only a stuck schedule fails this: a loaded machine delays timers by hundreds of ms, and the
+      // exact instants are pinned in simulated time (test/schedule/regular-tick.test.ts).
+      expect(gap).toBeLessThan(1_000);
     }
     expect(server.requests.every((r) => r.method === 'POST' && r.path === '/api/v1/licenses/token')).toBe(true);
   });

@@ -75,7 +75,8 @@ describe.each(MODES)('in %s mode', (mode) => {
     const stopping = Date.now();
     await agent.stop();
 
-    expect(Date.now() - stopping).toBeLessThan(500);
+    // At once, next to the 10 s connect timeout: loose enough for a loaded machine.
+    expect(Date.now() - stopping).toBeLessThan(2_000);
     // Nothing may keep the process alive once stop() has resolved: the socket goes too.
     await waitFor(() => silent.connections[0]!.closedAt, 1_000, 'the connection to close');
   });
