@@ -2,8 +2,8 @@
  * An advisory lock that lets the processes sharing one state directory (the workers of one server)
  * refresh the license one at a time: `<stateDir>/refresh.lock` holds its owner's pid, host, a
  * random token and an expiry. A lock past its expiry, held by a process of this host that no longer
- * exists, or left without a record for a whole TTL, is stale and may be taken over. Advisory only:
- * it saves requests, and nothing breaks if two processes do refresh at once.
+ * exists, or left without a record for seconds, is stale and may be taken over. Advisory only: it
+ * saves requests, and nothing breaks if two processes do refresh at once.
  */
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,12 +29,18 @@ export interface HeldLock {
 
 /**
  * A lock file that holds no lock record. A lock is empty between its exclusive creation and its
- * write, so a peer reading it then must not take it for stale; only one left so for a whole TTL
- * (its writer crashed in between) is.
+ * write, so a peer reading it then must not take it for stale; only one left so for longer than
+ * {@link TORN_LOCK_GRACE_MS} (its writer died in between, and its pid is unknown) is.
  */
 interface TornLock {
   readonly modifiedAt: number;
 }
+
+/**
+ * How long a lock may stay without its record: its write follows its creation at once, so seconds
+ * mean its writer is gone. Peers then wait this long, not a whole TTL, before refreshing.
+ */
+const TORN_LOCK_GRACE_MS = 5_000;
 
 /** The lock file's record; a {@link TornLock}; or `undefined` when there is none to respect. */
 async function readLock(file: string): Promise<LockRecord | TornLock | undefined> {
@@ -67,7 +73,7 @@ const PROCESS_START = Math.round((Date.now() - process.uptime() * 1000) / 1000) 
 
 function isStale(lock: LockRecord | TornLock | undefined, now: number, ttlMs: number): boolean {
   if (!lock) return true;
-  if (!('token' in lock)) return now - lock.modifiedAt >= ttlMs;
+  if (!('token' in lock)) return now - lock.modifiedAt >= Math.min(ttlMs, TORN_LOCK_GRACE_MS);
   if (lock.expiresAt <= now) return true;
   if (lock.host !== os.hostname()) return false;
   // Our own pid: another agent of this process holds it, unless it was an earlier process's (a
