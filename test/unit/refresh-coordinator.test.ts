@@ -3,15 +3,13 @@
  * peer finishes its refresh in the instant between this process's look at the cache and its taking
  * of the lock, the process takes the peer's result instead of going to the server again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FetchInput } from '../../machines/context.js';
 import { RefreshCoordinator } from '../../src/effects/refresh-coordinator.js';
 import { generateIssuerKeys, mintLicense, type IssuerKeys } from '../../src/issuer/index.js';
 import { createVerifier, type LicenseVerifier } from '../../src/license/verify.js';
 import { fingerprintApiKey, LicenseCache } from '../../src/state/license-cache.js';
+import { useTempDir } from '../state/helpers.js';
 import { captureLogs } from '../support/logs.js';
 
 /** What the mocked lock does just before it is taken: the peer's write and release, or nothing. */
@@ -33,41 +31,47 @@ const SUB = 'lic-coordinated';
 let keys: IssuerKeys;
 let verify: LicenseVerifier;
 let fingerprint: string;
-let dir: string;
+const dir = useTempDir();
 
 beforeAll(async () => {
   keys = await generateIssuerKeys();
   verify = createVerifier(keys.jwks);
   fingerprint = await fingerprintApiKey(API_KEY);
 });
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'coordinator-'));
+beforeEach(() => {
   beforeTaken.run = async () => {};
   beforeTaken.released = 0;
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 async function licenseIssued(secondsAgo: number) {
   const now = Date.now();
   return verify(await mintLicense(keys, { sub: SUB, tier: 'Pro', iat: Math.floor(now / 1000) - secondsAgo }, { now }), { now, purpose: 'received' });
 }
 
-function coordinator(cache: LicenseCache) {
-  return new RefreshCoordinator({ dir, cache, verify, keyFingerprint: fingerprint, log: captureLogs().logger, lockTtlMs: 60_000, now: Date.now });
+/**
+ * A cache holding this process's own license, refreshed a minute ago, and the coordinator and the
+ * fetch input of its next scheduled refresh.
+ */
+async function onOwnLicense() {
+  const cache = new LicenseCache(dir(), captureLogs().logger);
+  const current = await licenseIssued(3_600);
+  const lastRefreshAt = Date.now() - 60_000;
+  await cache.write({ jwt: current.jwt, fetchedAt: lastRefreshAt, keyFingerprint: fingerprint, licenseId: SUB });
+  const input: FetchInput = { mode: 'api-key', license: current, forced: false, manual: false, lastRefreshAt };
+  const coordinator = new RefreshCoordinator({
+    dir: dir(), cache, verify, keyFingerprint: fingerprint, log: captureLogs().logger, lockTtlMs: 60_000, now: Date.now,
+  });
+  return { cache, input, coordinator };
 }
 
 describe('RefreshCoordinator', () => {
   it("takes the peer's license written just before it took the lock, and fetches nothing", async () => {
-    const cache = new LicenseCache(dir, captureLogs().logger);
-    const current = await licenseIssued(3_600);
-    const lastRefreshAt = Date.now() - 60_000;
-    await cache.write({ jwt: current.jwt, fetchedAt: lastRefreshAt, keyFingerprint: fingerprint, licenseId: SUB });
+    const { cache, input, coordinator } = await onOwnLicense();
     const peers = (await licenseIssued(10)).jwt;
     beforeTaken.run = () => cache.write({ jwt: peers, fetchedAt: Date.now(), keyFingerprint: fingerprint, licenseId: SUB });
-    const input: FetchInput = { mode: 'api-key', license: current, forced: false, manual: false, lastRefreshAt };
     const fetch = vi.fn(async () => undefined);
 
-    const result = await coordinator(cache).run(input, new AbortController().signal, fetch);
+    const result = await coordinator.run(input, new AbortController().signal, fetch);
 
     expect(result?.jwt).toBe(peers);
     expect(fetch).not.toHaveBeenCalled();
@@ -75,18 +79,13 @@ describe('RefreshCoordinator', () => {
   });
 
   it('fetches, keeping the lock until the write, when no peer wrote anything', async () => {
-    const cache = new LicenseCache(dir, captureLogs().logger);
-    const current = await licenseIssued(3_600);
-    const lastRefreshAt = Date.now() - 60_000;
-    await cache.write({ jwt: current.jwt, fetchedAt: lastRefreshAt, keyFingerprint: fingerprint, licenseId: SUB });
-    const input: FetchInput = { mode: 'api-key', license: current, forced: false, manual: false, lastRefreshAt };
+    const { input, coordinator } = await onOwnLicense();
     const fetched = await licenseIssued(0);
-    const peer = coordinator(cache);
 
-    expect(await peer.run(input, new AbortController().signal, async () => fetched)).toBe(fetched);
+    expect(await coordinator.run(input, new AbortController().signal, async () => fetched)).toBe(fetched);
     expect(beforeTaken.released).toBe(0);
-    peer.releaseAfter(Promise.resolve());
-    await peer.idle();
+    coordinator.releaseAfter(Promise.resolve());
+    await coordinator.idle();
     expect(beforeTaken.released).toBe(1);
   });
 });
